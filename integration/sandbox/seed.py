@@ -47,9 +47,9 @@ SIZES = ["XS", "S", "M", "L", "XL"]
 COLOURS = [("BLK", "Black"), ("NVY", "Navy"), ("WHT", "White"), ("GRN", "Forest Green"), ("RED", "Red")]
 # (code stem, name, list price, VAT class, variant axis)
 TEMPLATES = [
-    ("TEE-CRW", "Crew Neck Tee", "18.00", "standard", "size"),
-    ("TEE-VNK", "V-Neck Tee", "18.00", "standard", "size"),
-    ("HOOD-ZIP", "Zip Hoodie", "45.00", "standard", "size"),
+    ("TEE-CRW", "Crew Neck Tee", "18.00", "standard", "size-colour"),
+    ("TEE-VNK", "V-Neck Tee", "18.00", "standard", "size-colour"),
+    ("HOOD-ZIP", "Zip Hoodie", "45.00", "standard", "size-colour"),
     ("JUMP-MER", "Merino Jumper", "65.00", "standard", "size"),
     ("CHINO-SLM", "Slim Chinos", "49.50", "standard", "size"),
     ("KIDS-TEE", "Kids' Tee", "9.00", "zero", "size"),
@@ -69,7 +69,7 @@ TEMPLATES = [
     ("SUNG-CLS", "Classic Sunglasses", "35.00", "standard", "colour"),
     ("WALL-LTH", "Leather Wallet", "39.00", "standard", "colour"),
     ("CAP-BSB", "Baseball Cap", "19.50", "standard", "colour"),
-    ("SHRT-OXF", "Oxford Shirt", "42.00", "standard", "size"),
+    ("SHRT-OXF", "Oxford Shirt", "42.00", "standard", "size-colour"),
     ("JEAN-STR", "Straight Jeans", "55.00", "standard", "size"),
     ("DRES-MID", "Midi Dress", "59.00", "standard", "size"),
     ("COAT-PKR", "Parka", "120.00", "standard", "size"),
@@ -230,7 +230,9 @@ def _variants(stem: str, axis: str) -> list[tuple[str, str]]:
     if axis == "size":
         return [(f"{stem}-{size}", size) for size in SIZES]
     if axis == "colour":
-        return [(f"{stem}-{c}", name) for c, name in COLOURS[:4]]
+        return [(f"{stem}-{c}", name) for c, name in COLOURS]
+    if axis == "size-colour":
+        return [(f"{stem}-{c}-{size}", f"{name} {size}") for c, name in COLOURS[:4] for size in SIZES]
     return [(stem, "")]
 
 

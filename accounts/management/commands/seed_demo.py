@@ -20,7 +20,9 @@ DEMO_USERS = (
 )
 
 # Management commands run after the users exist, in order. Each must be idempotent.
-DEMO_STEPS: list[tuple[str, dict]] = []
+DEMO_STEPS: list[tuple[str, dict]] = [
+    ("sandbox_seed", {}),  # the Fulfil sandbox estate (stores, products, VAT, gateways, stock)
+]
 
 
 class Command(BaseCommand):

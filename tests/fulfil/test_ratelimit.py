@@ -1,5 +1,7 @@
 """The shared rate limiter: every process together stays under the rate; a 429 slows everyone."""
 
+import itertools
+
 from django.core.cache import cache
 
 from integration.fulfil.ratelimit import NOT_BEFORE_KEY, SharedRateLimiter
@@ -26,7 +28,7 @@ def test_two_processes_together_never_exceed_the_rate(db):
     for i in range(20):
         workers[i % 2].acquire()
         sent_at.append(clock.now)
-    for earlier, later in zip(sent_at, sent_at[1:], strict=False):
+    for earlier, later in itertools.pairwise(sent_at):
         assert later - earlier >= 0.2 - 1e-9
     assert sent_at[-1] - sent_at[0] >= 19 * 0.2 - 1e-9
 

@@ -14,7 +14,7 @@ SKU = "TEE-CRW-BLK-XS"
 
 def test_a_pick_up_sale_lowers_stock_at_its_warehouse_and_nowhere_else(sandbox, fulfil_client):
     product = sandbox.products[SKU]
-    locations = {code: wid for code, wid in sandbox.warehouses.items()}
+    locations = dict(sandbox.warehouses.items())
     before = {code: on_hand(fulfil_client, product, wid) for code, wid in locations.items()}
 
     post_sale(fulfil_client, sale_values(sandbox, "shop:1001", lines=[(SKU, 3, "18.00")]))
@@ -119,12 +119,15 @@ def test_workflow_moves_through_the_states_and_numbers_on_quote(sandbox, fulfil_
     def read():
         return fulfil_client.read("sale.sale", [sale_id], ["state", "number", "sale_date"])[0]
 
-    assert read()["state"] == "draft" and read()["number"] is None
+    assert read()["state"] == "draft"
+    assert read()["number"] is None
     fulfil_client.call("sale.sale", "quote", [sale_id])
-    assert read()["state"] == "quotation" and read()["number"].startswith("SO")
+    assert read()["state"] == "quotation"
+    assert read()["number"].startswith("SO")
     fulfil_client.call("sale.sale", "quote", [sale_id])  # a second quote is a no-op, as in Tryton
     fulfil_client.call("sale.sale", "confirm", [sale_id])
-    assert read()["state"] == "confirmed" and read()["sale_date"] is not None
+    assert read()["state"] == "confirmed"
+    assert read()["sale_date"] is not None
     fulfil_client.call("sale.sale", "process", [sale_id])
     assert read()["state"] == "done"
 

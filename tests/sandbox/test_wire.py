@@ -202,13 +202,15 @@ def test_in_process_commit_then_timeout_raises_a_read_timeout_in_the_transport(s
     from integration.fulfil.transport import SandboxWSGITransport
 
     sandbox_faults_set(commit_timeout_share=1)
-    with httpx.Client(transport=SandboxWSGITransport(), base_url=SandboxWSGITransport.BASE_URL) as http:
-        with pytest.raises(transport_error):
-            http.put(
-                "/model/party.party/create",
-                content=b'[[{"name":"Zed"}]]',
-                headers={"X-API-KEY": "sandbox-key"},
-            )
+    with (
+        httpx.Client(transport=SandboxWSGITransport(), base_url=SandboxWSGITransport.BASE_URL) as http,
+        pytest.raises(transport_error),
+    ):
+        http.put(
+            "/model/party.party/create",
+            content=b'[[{"name":"Zed"}]]',
+            headers={"X-API-KEY": "sandbox-key"},
+        )
     from integration.sandbox.models import SandboxRecord
 
     assert SandboxRecord.objects.filter(model="party.party", data__name="Zed").count() == 1

@@ -6,8 +6,11 @@ can be tuned per deployment and are shown on the Health page.
 
 
 def schedule_definitions() -> list[tuple[str, str, int]]:
+    from django.conf import settings
+
     return [
         ("worker heartbeat", "integration.tasks.worker_heartbeat", 1),
+        ("Fulfil catalog sync", "mappings.tasks.catalog_sync_task", settings.CATALOG_SYNC_INTERVAL_MINUTES),
     ]
 
 

@@ -162,3 +162,13 @@ def test_search_read_refuses_pages_over_500_before_sending(db):
     with pytest.raises(ValueError, match="500"):
         _client(recorder).search_read("product.product", [], ["code"], limit=501)
     assert recorder.requests == []
+
+
+def test_a_gateway_page_is_kept_as_text_on_the_error(db):
+    client = _client(
+        Recorder(httpx.Response(502, text="<html>Bad Gateway</html>", headers={"X-Sentry-ID": "abc"}))
+    )
+    with pytest.raises(TransientError) as caught:
+        client.write("sale.sale", [1], {})
+    assert caught.value.body == "<html>Bad Gateway</html>"
+    assert "abc" in caught.value.message

@@ -214,3 +214,9 @@ def test_in_process_commit_then_timeout_raises_a_read_timeout_in_the_transport(s
     from integration.sandbox.models import SandboxRecord
 
     assert SandboxRecord.objects.filter(model="party.party", data__name="Zed").count() == 1
+
+
+def test_the_sandbox_is_gone_when_switched_off(client, sandbox, settings, admin_client_):
+    settings.FULFIL_SANDBOX_ENABLED = False
+    assert put(client, "/model/product.product/search", [[]]).status_code == 404
+    assert admin_client_.get("/sandbox/faults/").status_code == 404

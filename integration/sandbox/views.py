@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
 from django.forms.models import model_to_dict
+from django.http import Http404
 from django.shortcuts import redirect, render
 
 from accounts.roles import ADMIN, role_required

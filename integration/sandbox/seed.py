@@ -13,7 +13,6 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from integration.sandbox.methods import stock_move
 from integration.sandbox.models import SandboxRecord, SandboxStock
 from integration.sandbox.store import Env
 
@@ -266,15 +265,13 @@ def _products(env: Env, estate: Estate, rng: random.Random, template_count: int)
 
 
 def _stock(estate: Estate, rng: random.Random) -> None:
-    supplier = SandboxRecord.objects.filter(model="stock.location", code="SUPPLIER").values_list(
-        "pk", flat=True
-    )[0]
+    """Opening stock in each warehouse's storage location (as if received before the sandbox began)."""
     existing = set(SandboxStock.objects.values_list("product_id", "location_id"))
+    rows = []
     for wh_code, storage in estate.storage.items():
         low, high = (200, 500) if wh_code.startswith("DC-") else (8, 40)
         for product_id in estate.products.values():
             quantity = Decimal(rng.randint(low, high))
             if (product_id, storage) not in existing:
-                stock_move(
-                    product_id=product_id, from_location=supplier, to_location=storage, quantity=quantity
-                )
+                rows.append(SandboxStock(product_id=product_id, location_id=storage, quantity=quantity))
+    SandboxStock.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)

@@ -35,6 +35,7 @@ class Env:
         self.context = context or {}
         self.faults = faults or SandboxFaults.objects.filter(pk=1).first() or SandboxFaults()
         self._cache: dict[tuple[str, int], dict] = {}
+        self._quantities: dict[int, Decimal] | None = None
 
     # --- loading --------------------------------------------------------------------------------
 
@@ -168,8 +169,9 @@ class Env:
         if name in ("create_date", "write_date"):
             return record[name]
         if model == "product.product":
-            qty = self.quantities([record["id"]], self.context.get("locations"))
-            return float(qty.get(record["id"], Decimal("0")))
+            if self._quantities is None or record["id"] not in self._quantities:
+                self._quantities = self.quantities([record["id"]], self.context.get("locations"))
+            return float(self._quantities.get(record["id"], Decimal("0")))
         if model == "sale.sale" and name in ("untaxed_amount", "tax_amount", "total_amount"):
             return self.sale_amounts(record)[name]
         if model == "sale.sale" and name == "moves":
@@ -277,6 +279,10 @@ class Env:
         if not fields:
             fields = [n for n, f in meta.fields.items() if not (f.computed and f.type == "one2many")]
             fields.append("rec_name")
+        if model == "product.product" and {"quantity_on_hand", "quantity_available"} & set(fields):
+            # One query for every product read, not one per product.
+            found = self.quantities(list(ids), self.context.get("locations"))
+            self._quantities = {pid: found.get(pid, Decimal("0")) for pid in ids}
         out = []
         for record in self.browse(model, ids):
             row = {"id": record["id"]}

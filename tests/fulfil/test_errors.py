@@ -172,3 +172,23 @@ def test_a_gateway_page_is_kept_as_text_on_the_error(db):
         client.write("sale.sale", [1], {})
     assert caught.value.body == "<html>Bad Gateway</html>"
     assert "abc" in caught.value.message
+
+
+def test_get_client_targets_real_fulfil_when_configured(settings, db):
+    from integration.fulfil.client import get_client
+
+    settings.FULFIL_BASE_URL = "https://acme.fulfil.io/api/v2"
+    settings.FULFIL_API_KEY = "k-123"
+    client = get_client()
+    assert client.base_url == "https://acme.fulfil.io/api/v2"
+    assert client.http.headers["X-API-KEY"] == "k-123"
+
+
+def test_get_client_falls_back_to_the_sandbox(settings, db):
+    from integration.fulfil.client import get_client
+
+    settings.FULFIL_BASE_URL = ""
+    settings.FULFIL_SANDBOX_INPROCESS = False
+    assert get_client().base_url == settings.FULFIL_SANDBOX_URL
+    settings.FULFIL_SANDBOX_INPROCESS = True
+    assert get_client().base_url == "http://testserver/sandbox/fulfil/api/v2"

@@ -242,3 +242,17 @@ def test_get_product_inventory_breaks_quantities_down_by_warehouse(sandbox, fulf
     result = fulfil_client.get_product_inventory([product], [oxf, man])
     assert set(result[str(product)]) == {str(oxf), str(man)}
     assert result[str(product)][str(oxf)]["quantity_on_hand"] == on_hand(fulfil_client, product, oxf)
+
+
+def test_quantities_for_many_products_come_from_one_stock_query(
+    sandbox, fulfil_client, django_assert_max_num_queries
+):
+    ids = list(sandbox.products.values())
+    with django_assert_max_num_queries(15):
+        rows = fulfil_client.read(
+            "product.product",
+            ids,
+            ["quantity_on_hand"],
+            context={"locations": [sandbox.warehouses["ST-OXF"]]},
+        )
+    assert all(row["quantity_on_hand"] > 0 for row in rows)

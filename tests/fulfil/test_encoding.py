@@ -4,6 +4,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from integration.fulfil import encoding
 
@@ -69,3 +71,25 @@ def test_one2many_create_action_is_a_plain_json_array():
 def test_the_sandbox_emits_both_forms_so_either_kind_of_client_can_read_it():
     wire = encoding.dumps(dt.date(2024, 5, 1), components=True)
     assert wire == '{"__class__":"date","iso_string":"2024-05-01","year":2024,"month":5,"day":1}'
+
+
+_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.text(max_size=20)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=4, min_value=-(10**9), max_value=10**9)
+    | st.dates()
+    | st.datetimes(timezones=st.just(dt.UTC))
+    | st.times(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(_values)
+def test_anything_we_send_decodes_to_the_same_value(value):
+    assert encoding.loads(encoding.dumps(value)) == value
+    assert encoding.loads(encoding.dumps(value, components=True)) == value

@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from accounts import views as account_views
+from integration import webhooks
 
 urlpatterns = [
     path("", account_views.home, name="home"),
@@ -13,4 +14,6 @@ urlpatterns = [
     path("exceptions/", include("exceptions.urls")),
     path("maps/", include("mappings.urls")),
     path("reconciliation/", include("reconciliation.urls")),
+    path("webhooks/<slug:code>/", webhooks.receive, name="pos_webhook"),
+    path("sandbox/pos/", include("integration.possim.urls")),
 ]

@@ -79,7 +79,8 @@ def _line(item: dict, seq: int, tax_index: dict, catalog: dict, sign: int, *, or
     qty = quantity(item.get("quantity"))
     unit = m(item.get("base_price_money"))
     discount = m(item.get("total_discount_money"))
-    gross = m(item.get("gross_sales_money")) if item.get("gross_sales_money") else (qty * unit).quantize(Decimal("0.01"))
+    gross_money = item.get("gross_sales_money") or item.get("gross_return_money")
+    gross = m(gross_money) if gross_money else (qty * unit).quantize(Decimal("0.01"))
     taxes = _taxes(item.get("applied_taxes"), tax_index)
     variation = catalog.get(item.get("catalog_object_id") or "", {})
     item_type = item.get("item_type") or "ITEM"

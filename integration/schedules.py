@@ -11,7 +11,11 @@ def schedule_definitions() -> list[tuple[str, str, int]]:
     return [
         ("worker heartbeat", "integration.tasks.worker_heartbeat", 1),
         ("sweep unprocessed POS events", "integration.tasks.sweep_received_events", 1),
-        ("catch-up poll of POS sources", "integration.tasks.poll_pos_sources", settings.SYNC_POLL_INTERVAL_MINUTES),
+        (
+            "catch-up poll of POS sources",
+            "integration.tasks.poll_pos_sources",
+            settings.SYNC_POLL_INTERVAL_MINUTES,
+        ),
     ]
 
 

@@ -50,7 +50,9 @@ def health_summary() -> dict:
     }
 
 
-def quarantine_list(*, source_code: str = "", status: str = InboundEvent.Status.QUARANTINED) -> QuerySet[InboundEvent]:
+def quarantine_list(
+    *, source_code: str = "", status: str = InboundEvent.Status.QUARANTINED
+) -> QuerySet[InboundEvent]:
     qs = InboundEvent.objects.select_related("source").filter(status=status).defer("body")
     if source_code:
         qs = qs.filter(source__code=source_code)
@@ -62,7 +64,9 @@ def transaction_related(*, txn: PosTransaction) -> dict:
     from exceptions.models import ExceptionOccurrence
 
     return {
-        "occurrences": ExceptionOccurrence.objects.filter(transaction=txn).select_related("group").order_by("-id")[:50],
+        "occurrences": ExceptionOccurrence.objects.filter(transaction=txn)
+        .select_related("group")
+        .order_by("-id")[:50],
         "attempts": PostingAttempt.objects.filter(transaction=txn)[:50],
         "raw_body": _raw_text(txn.inbound_event),
     }

@@ -157,7 +157,9 @@ def inbound_event_process(*, event_id: int) -> str:
             locked = InboundEvent.objects.select_for_update().get(pk=event_id)
             if locked.status != InboundEvent.Status.RECEIVED:
                 return locked.status
-            outcomes = [transaction_ingest(source=event.source, canonical=c, event=locked) for c in canonicals]
+            outcomes = [
+                transaction_ingest(source=event.source, canonical=c, event=locked) for c in canonicals
+            ]
             locked.status = InboundEvent.Status.PROCESSED
             if all(o == "ignored" for _, o in outcomes):
                 locked.status = InboundEvent.Status.IGNORED
@@ -191,7 +193,9 @@ def inbound_event_replay(*, event: InboundEvent, actor) -> InboundEvent:
     InboundEvent.objects.filter(pk=event.pk).update(
         status=InboundEvent.Status.RECEIVED, error="", process_attempts=0, processed_at=None
     )
-    audit_record(actor=actor, action="inbound_event.replayed", obj=event, before=before, after={"status": "received"})
+    audit_record(
+        actor=actor, action="inbound_event.replayed", obj=event, before=before, after={"status": "received"}
+    )
     inbound_event_enqueue(event_id=event.pk)
     event.refresh_from_db()
     return event
@@ -297,7 +301,9 @@ def _match_original_lines(ret: PosTransaction, original: PosTransaction) -> None
 def returns_link_waiting(*, sale: PosTransaction) -> int:
     """An original sale has arrived: attach the returns that were waiting for it."""
     waiting = list(
-        PosTransaction.objects.filter(source=sale.source_id, original_pos_id=sale.pos_id, original__isnull=True)
+        PosTransaction.objects.filter(
+            source=sale.source_id, original_pos_id=sale.pos_id, original__isnull=True
+        )
     )
     for ret in waiting:
         ret.original = sale

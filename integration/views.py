@@ -34,12 +34,45 @@ def transaction_export(request):
     response = HttpResponse(content_type="text/csv")
     response["Content-Disposition"] = 'attachment; filename="transactions.csv"'
     writer = csv.writer(response)
-    writer.writerow(["source", "pos_id", "receipt", "kind", "store_id", "store", "register", "business_date",
-                     "occurred_at", "currency", "subtotal", "tax_total", "total", "state", "original_pos_id"])
+    writer.writerow(
+        [
+            "source",
+            "pos_id",
+            "receipt",
+            "kind",
+            "store_id",
+            "store",
+            "register",
+            "business_date",
+            "occurred_at",
+            "currency",
+            "subtotal",
+            "tax_total",
+            "total",
+            "state",
+            "original_pos_id",
+        ]
+    )
     for t in filterset.qs.iterator(chunk_size=2000):
-        writer.writerow([t.source.code, t.pos_id, t.pos_number, t.kind, t.pos_location_id, t.pos_location_name,
-                         t.register_id, t.business_date, t.occurred_at.isoformat(), t.currency, t.subtotal,
-                         t.tax_total, t.total, t.state, t.original_pos_id])
+        writer.writerow(
+            [
+                t.source.code,
+                t.pos_id,
+                t.pos_number,
+                t.kind,
+                t.pos_location_id,
+                t.pos_location_name,
+                t.register_id,
+                t.business_date,
+                t.occurred_at.isoformat(),
+                t.currency,
+                t.subtotal,
+                t.tax_total,
+                t.total,
+                t.state,
+                t.original_pos_id,
+            ]
+        )
     return response
 
 
@@ -65,21 +98,40 @@ def quarantine_list(request):
         writer = csv.writer(response)
         writer.writerow(["id", "source", "channel", "topic", "entity", "received_at", "deliveries", "reason"])
         for e in events.iterator():
-            writer.writerow([e.pk, e.source.code, e.channel, e.topic, e.entity_ref, e.received_at.isoformat(),
-                             e.delivery_count, e.error])
+            writer.writerow(
+                [
+                    e.pk,
+                    e.source.code,
+                    e.channel,
+                    e.topic,
+                    e.entity_ref,
+                    e.received_at.isoformat(),
+                    e.delivery_count,
+                    e.error,
+                ]
+            )
         return response
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "integration/quarantine_list.html",
-        {"page": page, "sources": PosSource.objects.all(), "status": status, "statuses": InboundEvent.Status.choices},
+        {
+            "page": page,
+            "sources": PosSource.objects.all(),
+            "status": status,
+            "statuses": InboundEvent.Status.choices,
+        },
     )
 
 
 @role_required(*STAFF)
 def quarantine_detail(request, pk: int):
     event = get_object_or_404(InboundEvent.objects.select_related("source"), pk=pk)
-    return render(request, "integration/quarantine_detail.html", {"event": event, "raw_body": selectors._raw_text(event)})
+    return render(
+        request,
+        "integration/quarantine_detail.html",
+        {"event": event, "raw_body": selectors._raw_text(event)},
+    )
 
 
 @role_required(OPS, ADMIN)

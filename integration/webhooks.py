@@ -47,7 +47,11 @@ def _client_ip(request) -> str | None:
 
 def _refuse(request, source, kind, status, detail=""):
     SecurityEvent.objects.create(
-        source=source, kind=kind, remote_addr=_client_ip(request), path=request.path[:255], detail=detail[:255]
+        source=source,
+        kind=kind,
+        remote_addr=_client_ip(request),
+        path=request.path[:255],
+        detail=detail[:255],
     )
     return JsonResponse({"error": SecurityEvent.Kind(kind).label}, status=status)
 
@@ -97,7 +101,11 @@ def _keys(source: PosSource, request, body: bytes) -> dict:
     if source.platform == Platform.SQUARE:
         data = _json_object(body)
         if data is None or not data.get("event_id"):
-            return {"dedupe_key": body_hash, "topic": "", "quarantine_reason": "Not a Square event (no event_id)."}
+            return {
+                "dedupe_key": body_hash,
+                "topic": "",
+                "quarantine_reason": "Not a Square event (no event_id).",
+            }
         obj = ((data.get("data") or {}).get("object") or {}) if isinstance(data.get("data"), dict) else {}
         inner = next((v for v in obj.values() if isinstance(v, dict)), {}) if isinstance(obj, dict) else {}
         return {
@@ -141,7 +149,7 @@ def receive(request, code: str):
         return _refuse(request, source, kind, 401)
     keys = _keys(source, request, body)
     headers = {k.lower(): v for k, v in request.headers.items() if k.lower() in KEPT_HEADERS}
-    event, created = inbound_event_store(
+    _event, created = inbound_event_store(
         source=source,
         body=body,
         headers=headers,
@@ -149,4 +157,4 @@ def receive(request, code: str):
         remote_addr=_client_ip(request),
         **keys,
     )
-    return HttpResponse(status=200 if created else 200, content=b"ok" if created else b"duplicate")
+    return HttpResponse(status=200, content=b"ok" if created else b"duplicate")

@@ -30,10 +30,7 @@ def normalize_event(event: InboundEvent, *, client=None) -> list[CanonicalTransa
             raise NormalizationError("body is not a JSON object")
         return square.normalize_event(data, client=client)
     if platform == Platform.LIGHTSPEED:
-        if event.channel == InboundEvent.Channel.POLL:
-            sale = _json(body)
-        else:
-            sale = lightspeed.parse_form(body)
+        sale = _json(body) if event.channel == InboundEvent.Channel.POLL else lightspeed.parse_form(body)
         return [lightspeed.normalize_sale(sale, client=client)]
     if platform == Platform.CSV:
         from integration.pos.csv_import import canonical_from_dict

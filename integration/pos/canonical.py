@@ -159,7 +159,10 @@ def compare_versions(a: str, b: str) -> int:
     except ValueError:
         pass
     try:
-        da, db = datetime.fromisoformat(a.replace("Z", "+00:00")), datetime.fromisoformat(b.replace("Z", "+00:00"))
+        da, db = (
+            datetime.fromisoformat(a.replace("Z", "+00:00")),
+            datetime.fromisoformat(b.replace("Z", "+00:00")),
+        )
         return (da > db) - (da < db)
     except ValueError:
         return (a > b) - (a < b)

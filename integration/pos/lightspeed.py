@@ -4,7 +4,7 @@ API 2.0 sales from the poller. Both shapes are read by one normalizer.
 Only completed sales count (CLOSED, or on-account/layby once closed); parked and layby sales are
 ignored until they close. VOIDED after close reverses the sale (the service decides how).
 Money arrives as floats; we parse through str() into Decimal. Prices are tax-exclusive with a unit
-tax; the line tax is the POS's own `tax_total` (or unit tax × quantity when absent).
+tax; the line tax is the POS's own `tax_total` (or unit tax x quantity when absent).
 """
 
 from __future__ import annotations
@@ -126,7 +126,11 @@ def normalize_sale(sale: dict, *, client=None) -> CanonicalTransaction:
         qty = quantity(item.get("quantity"))
         price = money(item.get("price"))  # unit price after discount, excl. tax
         unit_discount = money(item.get("discount"))
-        tax_total = money(item["tax_total"]) if item.get("tax_total") is not None else (money(item.get("tax")) * qty).quantize(CENT)
+        tax_total = (
+            money(item["tax_total"])
+            if item.get("tax_total") is not None
+            else (money(item.get("tax")) * qty).quantize(CENT)
+        )
         tax_meta = tax_names.get(item.get("tax_id"), {})
         product = products.get(str(item.get("product_id") or ""), {})
         taxes = []
@@ -159,7 +163,11 @@ def normalize_sale(sale: dict, *, client=None) -> CanonicalTransaction:
     payments = sale.get("register_sale_payments") or sale.get("payments") or []
     tenders = []
     for p in payments:
-        name = p.get("name") or p.get("payment_type") or ((p.get("type") or {}).get("name") if isinstance(p.get("type"), dict) else "")
+        name = (
+            p.get("name")
+            or p.get("payment_type")
+            or ((p.get("type") or {}).get("name") if isinstance(p.get("type"), dict) else "")
+        )
         tenders.append(
             CanonicalTender(
                 tender_type=tender_type(name),
@@ -200,7 +208,9 @@ def normalize_sale(sale: dict, *, client=None) -> CanonicalTransaction:
         discount_total=sum((line.discount for line in lines), Decimal("0.00")),
         tax_total=money(sale["total_tax"]) if sale.get("total_tax") is not None else tax_total,
         total=subtotal + tax_total,
-        original_pos_id=str(sale.get("return_for") or (sale.get("return") or {}).get("original_sale_id") or ""),
+        original_pos_id=str(
+            sale.get("return_for") or (sale.get("return") or {}).get("original_sale_id") or ""
+        ),
         version=str(sale.get("version") or sale.get("updated_at") or ""),
         action="void" if status == "VOIDED" else "upsert",
     )

@@ -18,7 +18,11 @@ from integration.services import inbound_event_store
 
 
 def _already_held(source: PosSource, pos_id: str, version: str) -> bool:
-    return PosTransaction.objects.filter(source=source, pos_id=pos_id, pos_version=version).exists() if version else False
+    return (
+        PosTransaction.objects.filter(source=source, pos_id=pos_id, pos_version=version).exists()
+        if version
+        else False
+    )
 
 
 def _store(source: PosSource, *, topic: str, entity: str, version: str, body: dict) -> bool:
@@ -46,13 +50,21 @@ def _window_start(source: PosSource, now: datetime) -> datetime:
 
 def poll_shopify(source: PosSource, client: PosApiClient, now: datetime) -> int:
     start = _window_start(source, now)
-    orders = client.get("/admin/api/2024-04/orders.json", status="any", updated_at_min=start.isoformat(), limit=250)
+    orders = client.get(
+        "/admin/api/2024-04/orders.json", status="any", updated_at_min=start.isoformat(), limit=250
+    )
     found = 0
     for order in orders.get("orders", []):
         if order.get("source_name") != "pos":
             continue
         if not _already_held(source, str(order["id"]), str(order.get("updated_at") or "")):
-            found += _store(source, topic="orders/updated", entity=str(order["id"]), version=str(order.get("updated_at")), body=order)
+            found += _store(
+                source,
+                topic="orders/updated",
+                entity=str(order["id"]),
+                version=str(order.get("updated_at")),
+                body=order,
+            )
     source.poll_cursor = {**source.poll_cursor, "updated_at": now.isoformat()}
     return found
 
@@ -69,7 +81,9 @@ def poll_square(source: PosSource, client: PosApiClient, now: datetime) -> int:
                 "query": {
                     "filter": {
                         "state_filter": {"states": ["COMPLETED"]},
-                        "date_time_filter": {"updated_at": {"start_at": start.isoformat(), "end_at": now.isoformat()}},
+                        "date_time_filter": {
+                            "updated_at": {"start_at": start.isoformat(), "end_at": now.isoformat()}
+                        },
                     },
                     "sort": {"sort_field": "UPDATED_AT", "sort_order": "ASC"},  # must match the filter field
                 },
@@ -82,7 +96,9 @@ def poll_square(source: PosSource, client: PosApiClient, now: datetime) -> int:
                 version = str(order.get("version") or order.get("updated_at") or "")
                 if not _already_held(source, order["id"], version):
                     envelope = {"type": "order.polled", "data": {"object": {"order": order}}}
-                    found += _store(source, topic="order.polled", entity=order["id"], version=version, body=envelope)
+                    found += _store(
+                        source, topic="order.polled", entity=order["id"], version=version, body=envelope
+                    )
             cursor = page.get("cursor")
             if not cursor:
                 break
@@ -101,7 +117,13 @@ def poll_lightspeed(source: PosSource, client: PosApiClient, now: datetime) -> i
         for sale in data:
             version = str(sale.get("version") or "")
             if not _already_held(source, str(sale["id"]), version):
-                found += _store(source, topic="sale.polled", entity=str(sale["id"]), version=f"{version}:{sale.get('status')}", body=sale)
+                found += _store(
+                    source,
+                    topic="sale.polled",
+                    entity=str(sale["id"]),
+                    version=f"{version}:{sale.get('status')}",
+                    body=sale,
+                )
         after = int((page.get("version") or {}).get("max") or after)
     source.poll_cursor = {**source.poll_cursor, "after": after}
     return found

@@ -98,7 +98,9 @@ def _line(item: dict, sequence: int) -> CanonicalLine:
     if not discount and item.get("discount_allocations"):
         discount = sum((money(d.get("amount")) for d in item["discount_allocations"]), Decimal("0.00"))
     taxes = [
-        CanonicalTax(title=str(t.get("title") or "Tax"), rate=rate(t.get("rate")), amount=money(t.get("price")))
+        CanonicalTax(
+            title=str(t.get("title") or "Tax"), rate=rate(t.get("rate")), amount=money(t.get("price"))
+        )
         for t in item.get("tax_lines") or []
     ]
     variant = item.get("variant_id")
@@ -142,7 +144,11 @@ def normalize_order(order: dict, *, client=None) -> list[CanonicalTransaction]:
     tenders = _tenders(transactions or [], kinds={"sale", "capture"}, sign=1)
     if not tenders:  # no transaction detail anywhere: fall back to the order-level gateway
         gateway = (order.get("payment_gateway_names") or [order.get("gateway") or ""])[0]
-        tenders = [CanonicalTender(tender_type=tender_type(gateway), gateway=gateway, amount=money(order.get("total_price")))]
+        tenders = [
+            CanonicalTender(
+                tender_type=tender_type(gateway), gateway=gateway, amount=money(order.get("total_price"))
+            )
+        ]
     customer = order.get("customer") or {}
     sale = CanonicalTransaction(
         pos_id=str(order["id"]),
@@ -227,9 +233,13 @@ def normalize_refund(refund: dict, *, order: dict | None = None, client=None) ->
     subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
     tax_total = sum((line.tax_amount for line in lines), Decimal("0.00"))
     taxes_included = bool((order or {}).get("taxes_included"))
-    adjustments = sum((money(a.get("amount")) for a in refund.get("order_adjustments") or []), Decimal("0.00"))
-    total = sum((t.amount for t in tenders), Decimal("0.00")) if tenders else (
-        subtotal if taxes_included else subtotal + tax_total
+    adjustments = sum(
+        (money(a.get("amount")) for a in refund.get("order_adjustments") or []), Decimal("0.00")
+    )
+    total = (
+        sum((t.amount for t in tenders), Decimal("0.00"))
+        if tenders
+        else (subtotal if taxes_included else subtotal + tax_total)
     )
     if not lines and not tenders:
         raise NormalizationError("refund with neither lines nor refund transactions")
@@ -238,7 +248,9 @@ def normalize_refund(refund: dict, *, order: dict | None = None, client=None) ->
         pos_number=f"Refund {refund['id']}",
         kind="return",
         occurred_at=parse_time(refund.get("processed_at") or refund.get("created_at")),
-        currency=str((order or {}).get("currency") or (transactions[0].get("currency") if transactions else "") or ""),
+        currency=str(
+            (order or {}).get("currency") or (transactions[0].get("currency") if transactions else "") or ""
+        ),
         pos_location_id=location_id,
         pos_location_name=_location_name(client, location_id),
         register_id=_register(transactions, {}),

@@ -75,7 +75,9 @@ def _taxes(applied: list, tax_index: dict) -> list[CanonicalTax]:
     return sorted(out, key=lambda t: (t.title, t.rate))
 
 
-def _line(item: dict, seq: int, tax_index: dict, catalog: dict, sign: int, *, original_key: str = "") -> CanonicalLine:
+def _line(
+    item: dict, seq: int, tax_index: dict, catalog: dict, sign: int, *, original_key: str = ""
+) -> CanonicalLine:
     qty = quantity(item.get("quantity"))
     unit = m(item.get("base_price_money"))
     discount = m(item.get("total_discount_money"))
@@ -100,7 +102,8 @@ def _line(item: dict, seq: int, tax_index: dict, catalog: dict, sign: int, *, or
         variant_ref=str(item.get("catalog_object_id") or ""),
         description=" ".join(filter(None, [item.get("name"), item.get("variation_name")])) or item_type,
         is_gift_card=item_type == "GIFT_CARD",
-        is_custom=item_type == "CUSTOM_AMOUNT" or not item.get("catalog_object_id") and item_type != "GIFT_CARD",
+        is_custom=item_type == "CUSTOM_AMOUNT"
+        or (not item.get("catalog_object_id") and item_type != "GIFT_CARD"),
         original_line_id=str(item.get(original_key) or "") if original_key else "",
     )
 

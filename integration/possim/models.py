@@ -27,7 +27,16 @@ class SimRecord(models.Model):
         return f"{self.platform} {self.kind} {self.object_id}"
 
 
-def sim_put(*, platform: str, kind: str, object_id: str, data: dict, updated_at, location_id: str = "", parent_id: str = "") -> SimRecord:
+def sim_put(
+    *,
+    platform: str,
+    kind: str,
+    object_id: str,
+    data: dict,
+    updated_at,
+    location_id: str = "",
+    parent_id: str = "",
+) -> SimRecord:
     version = (SimRecord.objects.aggregate(v=Max("version"))["v"] or 0) + 1
     record, _ = SimRecord.objects.update_or_create(
         platform=platform,

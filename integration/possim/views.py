@@ -50,7 +50,8 @@ def _when(value):
 def _shopify_order(record: SimRecord) -> dict:
     order = dict(record.data)
     order["refunds"] = [
-        r.data for r in SimRecord.objects.filter(platform="shopify", kind="refund", parent_id=record.object_id)
+        r.data
+        for r in SimRecord.objects.filter(platform="shopify", kind="refund", parent_id=record.object_id)
     ]
     return order
 
@@ -76,13 +77,19 @@ def shopify_transactions(request, oid):
 @_guard("shopify")
 def shopify_refunds(request, oid):
     return JsonResponse(
-        {"refunds": [r.data for r in SimRecord.objects.filter(platform="shopify", kind="refund", parent_id=oid)]}
+        {
+            "refunds": [
+                r.data for r in SimRecord.objects.filter(platform="shopify", kind="refund", parent_id=oid)
+            ]
+        }
     )
 
 
 @_guard("shopify")
 def shopify_locations(request):
-    return JsonResponse({"locations": [r.data for r in SimRecord.objects.filter(platform="shopify", kind="location")]})
+    return JsonResponse(
+        {"locations": [r.data for r in SimRecord.objects.filter(platform="shopify", kind="location")]}
+    )
 
 
 @_guard("shopify")
@@ -107,7 +114,9 @@ def square_orders_search(request):
     locations = body.get("location_ids") or []
     if locations:
         qs = qs.filter(location_id__in=locations[:10])
-    window = (((body.get("query") or {}).get("filter") or {}).get("date_time_filter") or {}).get("updated_at") or {}
+    window = (((body.get("query") or {}).get("filter") or {}).get("date_time_filter") or {}).get(
+        "updated_at"
+    ) or {}
     start, end = _when(window.get("start_at", "")), _when(window.get("end_at", ""))
     if start:
         qs = qs.filter(updated_at__gte=start)
@@ -124,7 +133,9 @@ def square_orders_search(request):
 
 @_guard("square")
 def square_list(request, kind):
-    return JsonResponse({f"{kind}s": [r.data for r in SimRecord.objects.filter(platform="square", kind=kind)[:500]]})
+    return JsonResponse(
+        {f"{kind}s": [r.data for r in SimRecord.objects.filter(platform="square", kind=kind)[:500]]}
+    )
 
 
 @_guard("square")
@@ -144,7 +155,9 @@ def square_catalog(request):
 
 @_guard("square")
 def square_locations(request):
-    return JsonResponse({"locations": [r.data for r in SimRecord.objects.filter(platform="square", kind="location")]})
+    return JsonResponse(
+        {"locations": [r.data for r in SimRecord.objects.filter(platform="square", kind="location")]}
+    )
 
 
 @_guard("lightspeed")
@@ -152,10 +165,14 @@ def xs_sales(request):
     after = int(request.GET.get("after") or 0)
     size = min(int(request.GET.get("page_size") or 200), 500)
     records = list(
-        SimRecord.objects.filter(platform="lightspeed", kind="sale", version__gt=after).order_by("version")[:size]
+        SimRecord.objects.filter(platform="lightspeed", kind="sale", version__gt=after).order_by("version")[
+            :size
+        ]
     )
     data = [{**r.data, "version": r.version} for r in records]
-    versions = {"min": records[0].version, "max": records[-1].version} if records else {"min": after, "max": after}
+    versions = (
+        {"min": records[0].version, "max": records[-1].version} if records else {"min": after, "max": after}
+    )
     return JsonResponse({"data": data, "version": versions})
 
 
@@ -169,4 +186,6 @@ def xs_get(request, oid, kind):
 
 @_guard("lightspeed")
 def xs_list(request, kind):
-    return JsonResponse({"data": [r.data for r in SimRecord.objects.filter(platform="lightspeed", kind=kind)]})
+    return JsonResponse(
+        {"data": [r.data for r in SimRecord.objects.filter(platform="lightspeed", kind=kind)]}
+    )

@@ -22,7 +22,9 @@ def pos(db, settings):
 def deliver(d, client=None):
     client = client or Client()
     headers = {k: v for k, v in d.headers.items() if k.lower() != "content-type"}
-    return client.post(f"/webhooks/{d.source_code}/", data=d.body, content_type=d.content_type, headers=headers)
+    return client.post(
+        f"/webhooks/{d.source_code}/", data=d.body, content_type=d.content_type, headers=headers
+    )
 
 
 def process_all():

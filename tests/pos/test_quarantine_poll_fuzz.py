@@ -2,7 +2,10 @@
 
 from decimal import Decimal
 
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+
 from integration.models import InboundEvent, Platform, PosTransaction
 from integration.pos import signatures
 from integration.pos.pollers import poll_source
@@ -13,7 +16,13 @@ from tests.pos.conftest import deliver, process_all
 def test_malformed_signed_body_is_quarantined_visible_and_replayable(pos, ops_client):
     src = pos[Platform.SHOPIFY]
     loc = g.store_ids(Platform.SHOPIFY, 12)[0][0]
-    order = g.shopify_order(order_id=77, location_id=loc, at=g.datetime(2026, 7, 1, 9, tzinfo=g.UTC), items=[(g.product_refs(0), 1, Decimal("0"))], gateways=["cash"])
+    order = g.shopify_order(
+        order_id=77,
+        location_id=loc,
+        at=g.datetime(2026, 7, 1, 9, tzinfo=g.UTC),
+        items=[(g.product_refs(0), 1, Decimal("0"))],
+        gateways=["cash"],
+    )
     order["location_id"] = None  # the till forgot its location: signed but not understood
     assert deliver(g.shopify_delivery(src, "orders/create", order)).status_code == 200
     bad_xs = g.xs_delivery(pos[Platform.LIGHTSPEED], {}, raw=b"payload=%7Bbroken")
@@ -22,7 +31,9 @@ def test_malformed_signed_body_is_quarantined_visible_and_replayable(pos, ops_cl
     events = InboundEvent.objects.filter(status="quarantined")
     assert events.count() == 2
     page = ops_client.get("/quarantine/")
-    assert page.status_code == 200 and b"POS order without location_id" in page.content and b"payload is not JSON" in page.content
+    assert page.status_code == 200
+    assert b"POS order without location_id" in page.content
+    assert b"payload is not JSON" in page.content
     event = events.get(source=src)
     assert ops_client.get(f"/quarantine/{event.pk}/").status_code == 200
     # The cause is fixed (here: the stored bytes are replayed after a code/config fix).
@@ -31,7 +42,8 @@ def test_malformed_signed_body_is_quarantined_visible_and_replayable(pos, ops_cl
     assert ops_client.post(f"/quarantine/{event.pk}/replay/").status_code == 302
     process_all()
     event.refresh_from_db()
-    assert event.status == "processed" and PosTransaction.objects.filter(pos_id="77").exists()
+    assert event.status == "processed"
+    assert PosTransaction.objects.filter(pos_id="77").exists()
 
 
 def test_finance_cannot_replay(pos, finance_client):
@@ -42,11 +54,14 @@ def test_finance_cannot_replay(pos, finance_client):
 
 
 def test_webhook_suppressed_by_the_simulator_is_found_by_the_poller(pos):
-    day = g.generate_day(stores=6, sales_per_store=2, faults=("late_poll_only",), base_url="http://testserver")
+    day = g.generate_day(
+        stores=6, sales_per_store=2, faults=("late_poll_only",), base_url="http://testserver"
+    )
     for d in day.deliveries:
         deliver(d)
     process_all()
-    assert day.suppressed and not PosTransaction.objects.filter(pos_id__in=day.suppressed).exists()
+    assert day.suppressed
+    assert not PosTransaction.objects.filter(pos_id__in=day.suppressed).exists()
     before = InboundEvent.objects.count()
     for source in pos.values():
         poll_source(source)
@@ -61,18 +76,35 @@ def test_webhook_suppressed_by_the_simulator_is_found_by_the_poller(pos):
 
 
 @hsettings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(body=st.one_of(st.binary(max_size=300), st.text(max_size=300).map(str.encode),
-                      st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.text(max_size=10), st.none()), max_size=5).map(lambda d: g.json.dumps(d).encode())),
-       platform=st.sampled_from([Platform.SHOPIFY, Platform.SQUARE, Platform.LIGHTSPEED]),
-       signed=st.booleans(), topic=st.sampled_from(["orders/create", "refunds/create", "weird", ""]))
+@given(
+    body=st.one_of(
+        st.binary(max_size=300),
+        st.text(max_size=300).map(str.encode),
+        st.dictionaries(
+            st.text(max_size=8), st.one_of(st.integers(), st.text(max_size=10), st.none()), max_size=5
+        ).map(lambda d: g.json.dumps(d).encode()),
+    ),
+    platform=st.sampled_from([Platform.SHOPIFY, Platform.SQUARE, Platform.LIGHTSPEED]),
+    signed=st.booleans(),
+    topic=st.sampled_from(["orders/create", "refunds/create", "weird", ""]),
+)
 def test_fuzz_no_500_and_no_lost_stored_event(pos, body, platform, signed, topic):
     src = pos[platform]
     headers = {}
     if signed:
         headers = {
-            Platform.SHOPIFY: {"X-Shopify-Hmac-Sha256": signatures.sign_shopify(src.webhook_secret, body), "X-Shopify-Topic": topic},
-            Platform.SQUARE: {"x-square-hmacsha256-signature": signatures.sign_square(src.webhook_secret, src.webhook_url, body)},
-            Platform.LIGHTSPEED: {"X-Signature": signatures.sign_lightspeed(src.webhook_secret, body, encoding="base64")},
+            Platform.SHOPIFY: {
+                "X-Shopify-Hmac-Sha256": signatures.sign_shopify(src.webhook_secret, body),
+                "X-Shopify-Topic": topic,
+            },
+            Platform.SQUARE: {
+                "x-square-hmacsha256-signature": signatures.sign_square(
+                    src.webhook_secret, src.webhook_url, body
+                )
+            },
+            Platform.LIGHTSPEED: {
+                "X-Signature": signatures.sign_lightspeed(src.webhook_secret, body, encoding="base64")
+            },
         }[platform]
     before = InboundEvent.objects.count()
     r = deliver(g.Delivery(src.code, body, headers, "fuzz", content_type="application/octet-stream"))

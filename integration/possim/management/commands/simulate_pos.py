@@ -22,7 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=7)
         parser.add_argument("--url", default="http://127.0.0.1:8000", help="Server that receives webhooks.")
         parser.add_argument("--rate", type=float, default=20.0, help="Deliveries per second (0 = flat out).")
-        parser.add_argument("--faults", default=",".join(FAULTS), help=f"Comma list from: {', '.join(FAULTS)}; '' for none.")
+        parser.add_argument(
+            "--faults", default=",".join(FAULTS), help=f"Comma list from: {', '.join(FAULTS)}; '' for none."
+        )
         parser.add_argument("--in-process", action="store_true", help="Deliver through Django's test client.")
 
     def handle(self, *args, **opts):
@@ -32,7 +34,13 @@ class Command(BaseCommand):
             self.stderr.write(f"Unknown faults: {', '.join(sorted(unknown))}")
             return
         base = "http://testserver" if opts["in_process"] else opts["url"]
-        day = generate_day(stores=opts["stores"], sales_per_store=opts["sales_per_store"], seed=opts["seed"], faults=faults, base_url=base)
+        day = generate_day(
+            stores=opts["stores"],
+            sales_per_store=opts["sales_per_store"],
+            seed=opts["seed"],
+            faults=faults,
+            base_url=base,
+        )
         statuses: dict[int, int] = {}
         if opts["in_process"]:
             # No worker may be running yet: process right after each webhook commits, and let the
@@ -41,14 +49,23 @@ class Command(BaseCommand):
                 client = Client()
                 for d in day.deliveries:
                     headers = {k: v for k, v in d.headers.items() if k.lower() != "content-type"}
-                    r = client.post(f"/webhooks/{d.source_code}/", data=d.body, content_type=d.content_type, headers=headers)
+                    r = client.post(
+                        f"/webhooks/{d.source_code}/",
+                        data=d.body,
+                        content_type=d.content_type,
+                        headers=headers,
+                    )
                     statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
         else:
             interval = 1 / opts["rate"] if opts["rate"] > 0 else 0
             rng = random.Random(opts["seed"])
             with httpx.Client(base_url=opts["url"], timeout=10) as http:
                 for d in day.deliveries:
-                    r = http.post(f"/webhooks/{d.source_code}/", content=d.body, headers={**d.headers, "Content-Type": d.content_type})
+                    r = http.post(
+                        f"/webhooks/{d.source_code}/",
+                        content=d.body,
+                        headers={**d.headers, "Content-Type": d.content_type},
+                    )
                     statuses[r.status_code] = statuses.get(r.status_code, 0) + 1
                     if interval:
                         time.sleep(interval * rng.uniform(0.5, 1.5))

@@ -74,7 +74,8 @@ def main() -> int:
     subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
     setup = (
         "from integration.models import PosSource;"
-        "PosSource.objects.update_or_create(code='bench-shopify', defaults={'name':'Bench','platform':'shopify',"
+        "PosSource.objects.update_or_create(code='bench-shopify', defaults={'name':'Bench',"
+        "'platform':'shopify',"
         "'webhook_secret':'bench-secret'})"
     )
     subprocess.run([PY, "manage.py", "shell", "-c", setup], cwd=ROOT, env=env, check=True)

@@ -19,9 +19,24 @@ class PosApiError(Exception):
 
 def _default_transport() -> httpx.BaseTransport | None:
     if getattr(settings, "POS_SIMULATOR_INPROCESS", False):
+        from django.core.signals import request_finished, request_started
         from django.core.wsgi import get_wsgi_application
+        from django.db import close_old_connections
 
-        return httpx.WSGITransport(app=get_wsgi_application())
+        django_app = get_wsgi_application()
+
+        def app(environ, start_response):
+            # Like django.test.Client: an in-process request must not close the caller's DB
+            # connection (it may be inside a transaction, e.g. a test or an ingest).
+            request_started.disconnect(close_old_connections)
+            request_finished.disconnect(close_old_connections)
+            try:
+                return list(django_app(environ, start_response))
+            finally:
+                request_started.connect(close_old_connections)
+                request_finished.connect(close_old_connections)
+
+        return httpx.WSGITransport(app=app)
     return None
 
 

@@ -430,3 +430,30 @@ def transaction_ingest(
 
 def money_sum(values) -> Decimal:
     return sum(values, Decimal("0.00"))
+
+
+def import_commit(*, source: PosSource, transactions: list[CanonicalTransaction], actor=None) -> dict:
+    """Store each imported transaction as an `import` InboundEvent and process it like a webhook.
+
+    The body is the canonical JSON, so the transaction page shows what was imported and a replay
+    works the same way. Re-importing the same file stores nothing new (dedupe on content hash).
+    """
+    created = repeats = 0
+    for canonical in transactions:
+        body = canonical.canonical_json().encode()
+        _event, is_new = inbound_event_store(
+            source=source,
+            channel=InboundEvent.Channel.IMPORT,
+            dedupe_key=f"import:{canonical.pos_id}:{canonical.content_hash()}",
+            topic="import",
+            entity_ref=canonical.pos_id,
+            body=body,
+            headers={},
+            content_type="application/json",
+        )
+        created += is_new
+        repeats += not is_new
+    audit_record(
+        actor=actor, action="pos_import.committed", obj=source, after={"new": created, "repeats": repeats}
+    )
+    return {"new": created, "repeats": repeats}

@@ -33,7 +33,7 @@ class Command(BaseCommand):
         if unknown:
             self.stderr.write(f"Unknown faults: {', '.join(sorted(unknown))}")
             return
-        base = "http://testserver" if opts["in_process"] else opts["url"]
+        base = opts["url"]  # also in-process: the sources must point at the real server afterwards
         day = generate_day(
             stores=opts["stores"],
             sales_per_store=opts["sales_per_store"],

@@ -152,26 +152,37 @@ def inbound_event_process(*, event_id: int) -> str:
     finally:
         if client is not None:
             client.close()
-    try:
-        with transaction.atomic():
-            locked = InboundEvent.objects.select_for_update().get(pk=event_id)
-            if locked.status != InboundEvent.Status.RECEIVED:
-                return locked.status
-            outcomes = [
-                transaction_ingest(source=event.source, canonical=c, event=locked) for c in canonicals
-            ]
-            locked.status = InboundEvent.Status.PROCESSED
-            if all(o == "ignored" for _, o in outcomes):
-                locked.status = InboundEvent.Status.IGNORED
-            locked.error = ", ".join(o for _, o in outcomes)[:2000]
-            locked.processed_at = timezone.now()
-            locked.process_attempts = F("process_attempts") + 1
-            locked.save(update_fields=["status", "error", "processed_at", "process_attempts"])
-    except Exception as exc:
-        logger.exception("ingesting inbound event %s failed", event_id)
-        _quarantine(event_id, f"Could not store the transaction ({exc.__class__.__name__}: {exc})")
-        return InboundEvent.Status.QUARANTINED
-    return InboundEvent.Status.PROCESSED
+    for attempt in range(3):
+        try:
+            return _apply(event_id, event.source, canonicals)
+        except IntegrityError:
+            # Another worker created the same POS transaction in parallel (Square sends one event
+            # per payment of a split-tender sale). Run again: this time we update/skip its row.
+            if attempt == 2:
+                logger.exception("ingesting inbound event %s kept colliding", event_id)
+                _quarantine(event_id, "Could not store the transaction: concurrent writers kept colliding")
+                return InboundEvent.Status.QUARANTINED
+        except Exception as exc:
+            logger.exception("ingesting inbound event %s failed", event_id)
+            _quarantine(event_id, f"Could not store the transaction ({exc.__class__.__name__}: {exc})")
+            return InboundEvent.Status.QUARANTINED
+    return InboundEvent.Status.RECEIVED  # not reached
+
+
+def _apply(event_id: int, source: PosSource, canonicals: list[CanonicalTransaction]) -> str:
+    with transaction.atomic():
+        locked = InboundEvent.objects.select_for_update().get(pk=event_id)
+        if locked.status != InboundEvent.Status.RECEIVED:
+            return locked.status
+        outcomes = [transaction_ingest(source=source, canonical=c, event=locked) for c in canonicals]
+        locked.status = InboundEvent.Status.PROCESSED
+        if all(o == "ignored" for _, o in outcomes):
+            locked.status = InboundEvent.Status.IGNORED
+        locked.error = ", ".join(o for _, o in outcomes)[:2000]
+        locked.processed_at = timezone.now()
+        locked.process_attempts = F("process_attempts") + 1
+        locked.save(update_fields=["status", "error", "processed_at", "process_attempts"])
+        return locked.status
 
 
 def inbound_events_sweep(*, min_age_seconds: int = 60, limit: int = 500) -> int:

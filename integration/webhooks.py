@@ -57,18 +57,29 @@ def _refuse(request, source, kind, status, detail=""):
 
 
 def _verify(source: PosSource, request, body: bytes) -> tuple[bool, str]:
-    """(ok, header name). Each platform exactly as the reference describes it."""
+    """(ok, header). Any of the source's secrets (one per line) may match: this allows a key
+    rotation, and a Shopify shop whose admin-created hooks sign with the shop secret."""
+    header = ""
+    for secret in source.webhook_secret.split():
+        ok, header = _verify_one(source, secret, request, body)
+        if ok:
+            return True, header
+    return False, header
+
+
+def _verify_one(source: PosSource, secret: str, request, body: bytes) -> tuple[bool, str]:
+    """Each platform exactly as the reference describes it."""
     if source.platform == Platform.SHOPIFY:
         header = request.headers.get("X-Shopify-Hmac-Sha256")
-        return signatures.verify_shopify(source.webhook_secret, body, header), header or ""
+        return signatures.verify_shopify(secret, body, header), header or ""
     if source.platform == Platform.SQUARE:
         header = request.headers.get("X-Square-Hmacsha256-Signature")
         # The URL Square signed is the one registered with Square, not what our proxy shows us.
         url = source.webhook_url or request.build_absolute_uri()
-        return signatures.verify_square(source.webhook_secret, url, body, header), header or ""
+        return signatures.verify_square(secret, url, body, header), header or ""
     if source.platform == Platform.LIGHTSPEED:
         header = request.headers.get("X-Signature")
-        return signatures.verify_lightspeed(source.webhook_secret, body, header), header or ""
+        return signatures.verify_lightspeed(secret, body, header), header or ""
     return False, ""
 
 

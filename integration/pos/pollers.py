@@ -57,12 +57,17 @@ def poll_shopify(source: PosSource, client: PosApiClient, now: datetime) -> int:
     for order in orders.get("orders", []):
         if order.get("source_name") != "pos":
             continue
-        if not _already_held(source, str(order["id"]), str(order.get("updated_at") or "")):
+        # Refunds ride inside the order; one we never received also makes the order worth storing.
+        refunds_missing = any(
+            not PosTransaction.objects.filter(source=source, pos_id=f"refund-{r.get('id')}").exists()
+            for r in order.get("refunds") or []
+        )
+        if refunds_missing or not _already_held(source, str(order["id"]), str(order.get("updated_at") or "")):
             found += _store(
                 source,
                 topic="orders/updated",
                 entity=str(order["id"]),
-                version=str(order.get("updated_at")),
+                version=f"{order.get('updated_at')}:{len(order.get('refunds') or [])}",
                 body=order,
             )
     source.poll_cursor = {**source.poll_cursor, "updated_at": now.isoformat()}

@@ -116,3 +116,29 @@ def test_fuzz_no_500_and_no_lost_stored_event(pos, body, platform, signed, topic
         assert not InboundEvent.objects.filter(status="received").exists()
     else:
         assert not signed or not body
+
+
+def test_a_refund_whose_webhook_never_came_is_found_inside_its_polled_order(pos):
+    src = pos[Platform.SHOPIFY]
+    loc = g.store_ids(Platform.SHOPIFY, 12)[0][0]
+    at = g.datetime(2026, 11, 26, 10, tzinfo=g.UTC)
+    order = g.shopify_order(
+        order_id=808, location_id=loc, at=at, items=[(g.product_refs(2), 2, Decimal("0"))], gateways=["cash"]
+    )
+    g.sim_put(
+        platform="shopify",
+        kind="order",
+        object_id="808",
+        data=order,
+        updated_at=g.datetime.now(g.UTC),
+        location_id=loc,
+    )
+    deliver(g.shopify_delivery(src, "orders/create", order))
+    process_all()
+    refund = g.shopify_refund(refund_id=909, order=order, line_qty=[(0, 1)], at=at)
+    g.sim_put(platform="shopify", kind="refund", object_id="909", data=refund, updated_at=at, parent_id="808")
+    assert poll_source(src) == 1
+    process_all()
+    ret = PosTransaction.objects.get(pos_id="refund-909")
+    assert ret.original.pos_id == "808" and ret.total == Decimal("-18.00")
+    assert poll_source(src) == 0

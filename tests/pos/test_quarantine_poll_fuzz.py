@@ -140,5 +140,6 @@ def test_a_refund_whose_webhook_never_came_is_found_inside_its_polled_order(pos)
     assert poll_source(src) == 1
     process_all()
     ret = PosTransaction.objects.get(pos_id="refund-909")
-    assert ret.original.pos_id == "808" and ret.total == Decimal("-18.00")
+    assert ret.original.pos_id == "808"
+    assert ret.total == Decimal("-18.00")
     assert poll_source(src) == 0

@@ -6,7 +6,6 @@ from accounts.roles import ADMIN, FINANCE, OPS, has_role, user_roles
 NAVIGATION = (
     ("Exceptions", "exceptions:list", (OPS, FINANCE, ADMIN)),
     ("Transactions", "integration:transaction_list", (OPS, FINANCE, ADMIN)),
-    ("Quarantine", "integration:quarantine_list", (OPS, FINANCE, ADMIN)),
     ("Maps", "mappings:index", (OPS, ADMIN)),
     ("Reconciliation", "reconciliation:index", (FINANCE, ADMIN)),
     ("Health", "integration:health", (OPS, FINANCE, ADMIN)),

@@ -72,3 +72,11 @@ def test_simulator_api_refuses_a_wrong_token(pos, client):
     )
     assert ok.status_code == 200
     assert any(loc["name"] == "Oxford Street" for loc in ok.json()["locations"])
+
+
+def test_store_filter_matches_a_name_fragment(pos, ops_client):
+    _day(pos)
+    page = ops_client.get("/transactions/", {"store": "oxford"})
+    oxford = PosTransaction.objects.filter(pos_location_name="Oxford Street").first()
+    assert oxford.pos_number.encode() in page.content or oxford.pos_id.encode() in page.content
+    assert b"Manchester Arndale" not in page.content.split(b"</form>")[1]

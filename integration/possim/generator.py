@@ -848,7 +848,7 @@ def generate_day(
                 ("blind return", [(catalog[5], -1)], None),
                 # A receipt from last month whose sale predates Tillbridge: waits, then the engine
                 # raises an unlinked-return exception after the grace period.
-                ("late return", [(catalog[6], -1)], str(uuid.uuid5(uuid.NAMESPACE_URL, "sale-from-last-month"))),
+                ("late return", [(catalog[6], -1)], str(uuid.uuid5(uuid.NAMESPACE_URL, "sale-last-month"))),
             ):
                 sid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{label}-{orig['id']}"))
                 sale = xs_sale(

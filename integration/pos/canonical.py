@@ -38,7 +38,10 @@ def money(value, *, minor_units: bool = False) -> Decimal:
         raise NormalizationError(f"not a money amount: {value!r}")
     if minor_units:
         amount = amount / 100
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    try:
+        return amount.quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # absurdly large: no till sells that
+        raise NormalizationError(f"money amount out of range: {value!r}") from exc
 
 
 def quantity(value) -> Decimal:
@@ -48,7 +51,10 @@ def quantity(value) -> Decimal:
         raise NormalizationError(f"not a quantity: {value!r}") from exc
     if not qty.is_finite():
         raise NormalizationError(f"not a quantity: {value!r}")
-    return qty.quantize(QTY, rounding=ROUND_HALF_UP)
+    try:
+        return qty.quantize(QTY, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:
+        raise NormalizationError(f"quantity out of range: {value!r}") from exc
 
 
 def rate(value, *, percent: bool = False) -> Decimal:

@@ -113,7 +113,9 @@ def test_fuzz_no_500_and_no_lost_stored_event(pos, body, platform, signed, topic
         process_all()
         # Stored or counted as a repeat; never processed into limbo: every event ends in a final state.
         assert InboundEvent.objects.count() in (before, before + 1)
-        assert not InboundEvent.objects.filter(status="received").exists()
+        waiting = InboundEvent.objects.filter(status="received")
+        assert not waiting.filter(process_attempts=0).exists()
+        assert not waiting.filter(error="").exists()
     else:
         assert not signed or not body
 
@@ -143,3 +145,35 @@ def test_a_refund_whose_webhook_never_came_is_found_inside_its_polled_order(pos)
     assert ret.original.pos_id == "808"
     assert ret.total == Decimal("-18.00")
     assert poll_source(src) == 0
+
+
+def test_pos_api_failure_keeps_the_event_for_the_sweeper_then_quarantines_it(pos, settings):
+    settings.POS_MAX_PROCESS_ATTEMPTS = 2
+    src = pos[Platform.SHOPIFY]
+    loc = g.store_ids(Platform.SHOPIFY, 12)[0][0]
+    at = g.datetime(2026, 11, 26, 10, tzinfo=g.UTC)
+    order = g.shopify_order(
+        order_id=31, location_id=loc, at=at, items=[(g.product_refs(2), 1, Decimal("0"))], gateways=["cash"]
+    )
+    del order["transactions"]  # as real order webhooks: tenders must be fetched, and the API says 404
+    deliver(g.shopify_delivery(src, "orders/create", order))
+    process_all()
+    event = InboundEvent.objects.get()
+    assert event.status == "received"
+    assert event.process_attempts == 1
+    assert "HTTP 404" in event.error
+    process_all()
+    event.refresh_from_db()
+    assert event.status == "quarantined"
+    assert "after 2 attempts" in event.error
+    # Once the POS knows the order, a replay succeeds.
+    g.sim_put(
+        platform="shopify", kind="order", object_id="31", data={**order, "transactions": []}, updated_at=at
+    )
+    from integration.services import inbound_event_replay
+
+    inbound_event_replay(event=event, actor=None)
+    process_all()
+    event.refresh_from_db()
+    assert event.status == "processed"
+    assert PosTransaction.objects.get(pos_id="31").tenders.get().tender_type == "cash"

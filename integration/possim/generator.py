@@ -622,6 +622,12 @@ def generate_day(
 ) -> Day:
     """Build the day in the simulator and return the deliveries (in sending order)."""
     rng = random.Random(seed)
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from integration.possim.models import SimRecord
+
+    first_version = SimRecord.objects.aggregate(v=Max("version"))["v"] or 0
     sources = ensure_sources(base_url)
     seed_reference(stores)
     day = day or datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=1)
@@ -889,6 +895,9 @@ def generate_day(
             good.content_type,
         )
         out.deliveries.append(bad)
+    # The POS wrote these records just now (we replay yesterday's trading today): the API's
+    # updated_at, which the pollers' windows use, is the time of writing, not the sale time.
+    SimRecord.objects.filter(version__gt=first_version).update(updated_at=timezone.now())
     if "duplicates" in faults:
         for d in rng.sample(out.deliveries, min(5, len(out.deliveries))):
             out.deliveries.append(

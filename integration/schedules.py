@@ -11,6 +11,12 @@ def schedule_definitions() -> list[tuple[str, str, int]]:
     return [
         ("worker heartbeat", "integration.tasks.worker_heartbeat", 1),
         ("Fulfil catalog sync", "mappings.tasks.catalog_sync_task", settings.CATALOG_SYNC_INTERVAL_MINUTES),
+        ("sweep unprocessed POS events", "integration.tasks.sweep_received_events", 1),
+        (
+            "catch-up poll of POS sources",
+            "integration.tasks.poll_pos_sources",
+            settings.SYNC_POLL_INTERVAL_MINUTES,
+        ),
     ]
 
 

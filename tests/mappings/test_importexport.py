@@ -97,7 +97,8 @@ def test_a_file_with_errors_changes_nothing_and_names_every_bad_row(every_map, a
     errors = {r.line: " ".join(r.errors) for r in result.error_rows}
     assert set(errors) == {3, 4, 5, 6, 7, 9}
     assert "Unknown warehouse code 'NOPE'" in errors[3]
-    assert "Duplicate key" in errors[4] and "line 2" in errors[4]
+    assert "Duplicate key" in errors[4]
+    assert "line 2" in errors[4]
     assert "overlap existing location map" in errors[5]
     assert "not a date" in errors[6]
     assert "Unknown POS source 'nosuch'" in errors[7]

@@ -11,7 +11,7 @@ import importlib
 import logging
 from decimal import Decimal
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.db import models, transaction
 from django.db.models import Q, QuerySet
 
@@ -320,3 +320,44 @@ def map_changed_release(*, map_obj: models.Model, actor) -> int:
         return len(candidates)
     requeue(transactions=candidates, actor=actor)
     return len(candidates)
+
+
+def suggestions_accept(*, tokens: list[str], actor) -> tuple[list, list[str]]:
+    """Create the maps an admin accepted on the suggestions page.
+
+    Each token is "<exception group id>:<Fulfil record id>" for an open unmapped store or SKU.
+    Returns (maps created, problems): one bad token does not stop the others.
+    """
+    from exceptions.models import ExceptionGroup, ExceptionType
+
+    created, problems = [], []
+    for token in tokens:
+        try:
+            group_id, target_id = (int(part) for part in token.split(":", 1))
+            group = ExceptionGroup.objects.select_related("source").get(pk=group_id)
+            if group.type == ExceptionType.UNMAPPED_LOCATION:
+                made = location_map_create(
+                    source=group.source,
+                    pos_location_id=group.subject,
+                    pos_location_name=(group.stores[0] if group.stores else ""),
+                    warehouse=FulfilWarehouse.objects.get(pk=target_id, active=True),
+                    actor=actor,
+                    note="accepted suggestion",
+                )
+            elif group.type == ExceptionType.SKU_MISMATCH:
+                made = sku_map_create(
+                    source=group.source,
+                    key_type=SkuMap.KeyType.SKU,
+                    pos_key=group.subject,
+                    product=FulfilProduct.objects.get(pk=target_id, active=True),
+                    actor=actor,
+                    note="accepted suggestion",
+                )
+            else:
+                raise ValidationError("Only unmapped stores and SKUs take suggestions.")
+            created.append(made)
+        except (ValueError, ObjectDoesNotExist) as exc:
+            problems.append(f"{token}: {exc}")
+        except ValidationError as exc:
+            problems.append(f"{token}: {' '.join(exc.messages)}")
+    return created, problems

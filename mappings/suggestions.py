@@ -146,3 +146,63 @@ def suggest_products(
                     f"name similar to '{description}' ({raw:.0f} %)",
                 )
     return _ranked(found, limit)
+
+
+# --- Pending suggestions for open "unmapped" problems -------------------------------------------
+
+
+@dataclass
+class PendingItem:
+    """One open unmapped store or SKU, with its ranked suggestions."""
+
+    group: object  # ExceptionGroup
+    kind: str  # "location" or "sku"
+    key: str
+    label: str
+    suggestions: list[Suggestion]
+
+    @property
+    def best(self) -> Suggestion | None:
+        return self.suggestions[0] if self.suggestions else None
+
+    @property
+    def token(self) -> str:
+        return f"{self.group.pk}:{self.best.pk}" if self.best else ""
+
+
+def pending_suggestions(*, limit_groups: int = 100) -> list[PendingItem]:
+    """Open unmapped-location and SKU-mismatch groups, biggest money first, with suggestions."""
+    from exceptions.models import ExceptionGroup, ExceptionType
+    from integration.models import PosTransactionLine
+
+    groups = list(
+        ExceptionGroup.objects.filter(
+            status=ExceptionGroup.Status.OPEN,
+            type__in=(ExceptionType.UNMAPPED_LOCATION, ExceptionType.SKU_MISMATCH),
+            source__isnull=False,
+        )
+        .select_related("source")
+        .order_by("-money_at_risk", "id")[:limit_groups]
+    )
+    sku_groups = [g for g in groups if g.type == ExceptionType.SKU_MISMATCH]
+    line_info: dict = {}
+    if sku_groups:
+        for source_id, sku, barcode, description in PosTransactionLine.objects.filter(
+            transaction__source_id__in={g.source_id for g in sku_groups},
+            sku__in={g.subject for g in sku_groups},
+        ).values_list("transaction__source_id", "sku", "barcode", "description")[:5000]:
+            line_info.setdefault((source_id, sku), (barcode, description))
+    index = ProductIndex() if sku_groups else None
+    items = []
+    for group in groups:
+        if group.type == ExceptionType.UNMAPPED_LOCATION:
+            name = group.context.get("pos_location_name") or (group.stores[0] if group.stores else "")
+            found = suggest_warehouses(pos_location_name=name, pos_location_id=group.subject, limit=3)
+            items.append(PendingItem(group, "location", group.subject, name or group.subject, found))
+        else:
+            barcode, description = line_info.get((group.source_id, group.subject), ("", ""))
+            found = suggest_products(
+                sku=group.subject, barcode=barcode, description=description, limit=3, index=index
+            )
+            items.append(PendingItem(group, "sku", group.subject, description or group.subject, found))
+    return items

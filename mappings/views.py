@@ -5,12 +5,12 @@ Ops and admins see every map; ops may add store and SKU maps (the workbench fix)
 """
 
 import copy
-import datetime as dt
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
@@ -72,12 +72,13 @@ def map_list(request, kind: str):
         "filter": filterset,
         "table": table,
         "can_create": can_create(request.user, kind),
+        "is_admin": has_role(request.user, ADMIN),
     }
     return render(request, "mappings/map_list.html", context)
 
 
 def _export(kind: MapKind, queryset, fmt: str) -> HttpResponse:
-    stamp = dt.date.today().isoformat()  # noqa: DTZ011 — a file name, not a business date
+    stamp = timezone.localdate().isoformat()
     if fmt == "xlsx":
         response = HttpResponse(
             importexport.export_xlsx(kind, queryset),

@@ -151,7 +151,8 @@ def test_import_page_dry_runs_then_applies(admin_client_):
 
     PosSourceFactory(code="shop")
     gateway = TenderMapFactory().gateway
-    body = f"source,pos_tender,gateway_code,effective_from,effective_to\nshop,voucher,{gateway.code},,\n".encode()
+    header = "source,pos_tender,gateway_code,effective_from,effective_to"
+    body = f"{header}\nshop,voucher,{gateway.code},,\n".encode()
     url = reverse("mappings:import", args=["tenders"])
     dry = admin_client_.post(url, {"file": SimpleUploadedFile("t.csv", body)})
     assert "Every row is good" in dry.content.decode()

@@ -19,8 +19,8 @@ STAFF = (OPS, FINANCE, ADMIN)
 
 
 class ExceptionGroupSerializer(serializers.ModelSerializer):
-    source = serializers.SlugRelatedField(slug_field="code", read_only=True)
-    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    source = serializers.SlugRelatedField(slug_field="code", read_only=True, allow_null=True)
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
 
     class Meta:
         model = ExceptionGroup

@@ -160,7 +160,7 @@ class BaseMapViewSet(
 
     @extend_schema(
         request={"multipart/form-data": ImportRequestSerializer},
-        responses={200: ImportReportSerializer, 400: ImportReportSerializer},
+        responses={200: ImportReportSerializer, 422: ImportReportSerializer},
     )
     @action(
         detail=False,
@@ -169,7 +169,11 @@ class BaseMapViewSet(
         parser_classes=(MultiPartParser, FormParser, JSONParser),
     )
     def bulk_import(self, request):
-        """Check a CSV file (dry run, the default) or apply it, all or nothing."""
+        """Check a CSV file (dry run, the default) or apply it, all or nothing.
+
+        200 with the report when every row is good; 422 with the same report when any row is
+        wrong, in which case nothing was changed.
+        """
         incoming = ImportRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         try:
@@ -180,7 +184,8 @@ class BaseMapViewSet(
             result = importexport.import_preview(self.kind, text)
         else:
             result = importexport.import_apply(self.kind, text, actor=request.user)
-        code = status.HTTP_200_OK if result.ok else status.HTTP_400_BAD_REQUEST
+        # 422: the file was read, but some rows are wrong (the report names them); nothing changed.
+        code = status.HTTP_200_OK if result.ok else status.HTTP_422_UNPROCESSABLE_ENTITY
         return Response(result.as_dict(), status=code)
 
 

@@ -214,7 +214,7 @@ def test_bulk_import_dry_run_then_apply(api_clients, world):
         },
         format="multipart",
     )
-    assert bad.status_code == 400
+    assert bad.status_code == 422
     assert [r["line"] for r in bad.json()["rows"] if r["errors"]] == [2, 3]
 
 

@@ -194,3 +194,25 @@ def test_sku_map_keeps_its_own_note_field_apart_from_the_audit_note(source, admi
     made.refresh_from_db()
     assert made.note == "all year"
     assert map_history(map_obj=made).first().note == "why"
+
+
+def test_release_hands_exactly_the_candidates_to_the_engines_requeue_service(source, admin_user, monkeypatch):
+    """The engine's requeue service is called by name; a stand-in module records the call."""
+    import sys
+    import types
+
+    if services.requeue_service() is not None:
+        pytest.skip("the real requeue service is installed; its own tests cover it")
+    calls = []
+    stand_in = types.ModuleType(services.REQUEUE_MODULE)
+    stand_in.transactions_requeue = lambda *, transactions, actor=None: calls.append((transactions, actor))
+    monkeypatch.setitem(sys.modules, services.REQUEUE_MODULE, stand_in)
+
+    wanted = _blocked(
+        source, exc_type=ExceptionType.UNMAPPED_LOCATION, subject="loc-7", pos_location_id="loc-7"
+    )
+    _blocked(source, exc_type=ExceptionType.UNMAPPED_LOCATION, subject="loc-8", pos_location_id="loc-8")
+    services.location_map_create(
+        source=source, pos_location_id="loc-7", warehouse=FulfilWarehouseFactory(), actor=admin_user
+    )
+    assert calls == [([wanted], admin_user)]

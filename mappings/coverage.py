@@ -34,7 +34,7 @@ def coverage_summary(*, days: int = 30, today: dt.date | None = None) -> dict:
     since = until - dt.timedelta(days=days)
     recent = PosTransaction.objects.filter(business_date__gte=since, business_date__lte=until)
 
-    stores = (
+    stores = list(
         recent.values("source_id", "source__code", "pos_location_id")
         .annotate(name=Max("pos_location_name"), last_seen=Max("business_date"), money=Sum("total"))
         .order_by("source__code", "pos_location_id")

@@ -6,6 +6,7 @@ existing maps by their natural key (source, the POS key, effective_from): a matc
 a new one is created, rows absent from the file are left alone. An export re-imports unchanged.
 """
 
+import copy
 import csv
 import datetime as dt
 import io
@@ -379,7 +380,7 @@ def _decide_actions(kind: MapKind, rows: list[RowPlan]) -> None:
         if row.existing is None:
             row.action = "create"
             continue
-        probe = kind.model.objects.get(pk=row.existing.pk)
+        probe = copy.copy(row.existing)  # compare without touching the row the apply step updates
         before = map_snapshot(probe)
         for name, value in _model_values(kind, row).items():
             setattr(probe, name, value)

@@ -162,3 +162,26 @@ def map_release_candidates(*, map_obj) -> QuerySet:
         return PosTransaction.objects.none()
     txns = txns.filter(state=TransactionState.BLOCKED, id__in=occurrences.values("transaction_id"))
     return _in_range(txns, map_obj).order_by("id")
+
+
+def audit_changes(entry) -> list[tuple[str, object, object]]:
+    """(field, before, after) for each field an audit entry changed; every field for a creation."""
+    before, after = entry.before or {}, entry.after or {}
+    changed = []
+    for name in after:
+        if name.endswith("_label"):
+            continue
+        old, new = before.get(name), after.get(name)
+        if entry.before is None or old != new:
+            label = f"{name}_label"
+            changed.append(
+                (name, before.get(label, old) if entry.before else None, after.get(label, new) or new)
+            )
+    return changed
+
+
+def map_recent_changes(*, limit: int = 20) -> QuerySet:
+    from accounts.models import AuditEntry
+
+    labels = [m._meta.label_lower for m in (LocationMap, SkuMap, TaxMap, TenderMap)]
+    return AuditEntry.objects.filter(object_type__in=labels)[:limit]

@@ -54,7 +54,12 @@ def index(request):
         "Fulfil warehouses cached": FulfilWarehouse.objects.count(),
         "Fulfil products cached": FulfilProduct.objects.count(),
     }
-    return render(request, "mappings/index.html", {"counts": counts, "catalog": catalog})
+    recent = [(e, _slug_for(e.object_type)) for e in selectors.map_recent_changes()]
+    return render(request, "mappings/index.html", {"counts": counts, "catalog": catalog, "recent": recent})
+
+
+def _slug_for(object_type: str) -> str:
+    return next(k.slug for k in KINDS.values() if k.model._meta.label_lower == object_type)
 
 
 @role_required(OPS, ADMIN)
@@ -100,7 +105,7 @@ def map_detail(request, kind: str, pk: int):
         "kind": kind,
         "obj": obj,
         "fields": [(obj._meta.get_field(f).verbose_name, getattr(obj, f)) for f in kind.fields],
-        "history": selectors.map_history(map_obj=obj),
+        "history": [(e, selectors.audit_changes(e)) for e in selectors.map_history(map_obj=obj)],
         "posted_count": selectors.map_posted_count(map_obj=obj),
         "release_count": selectors.map_release_candidates(map_obj=obj).count(),
         "is_admin": has_role(request.user, ADMIN),

@@ -144,6 +144,11 @@ def test_admin_edits_and_ends_a_map_with_history(admin_client_):
     assert sku_map.effective_to == dt.date(2026, 12, 31)
     actions = list(AuditEntry.objects.filter(object_id=str(sku_map.pk)).values_list("action", flat=True))
     assert actions == ["sku_map.ended", "sku_map.updated"]
+    old_label = str(SkuMap._meta.get_field("product").related_model.objects.exclude(pk=product.pk).get())
+    page = admin_client_.get(reverse("mappings:detail", args=["skus", sku_map.pk])).content.decode()
+    assert f"<strong>product</strong>: {old_label} → {product}" in page.replace("&#x27;", "'")
+    assert "<strong>effective_to</strong>: — → 2026-12-31" in page
+    assert "ada-admin" in admin_client_.get(reverse("mappings:index")).content.decode()
 
 
 def test_import_page_dry_runs_then_applies(admin_client_):

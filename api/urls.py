@@ -8,7 +8,7 @@ from api.base import LoginNotRequiredMixin
 from api.views import HealthView
 from exceptions.api import ExceptionGroupViewSet
 from integration.api import PosSourceViewSet, TransactionViewSet
-from mappings.api import VIEWSETS
+from mappings.api import VIEWSETS, ProductSuggestionsView, WarehouseSuggestionsView
 
 app_name = "api"
 
@@ -36,6 +36,8 @@ class RedocView(LoginNotRequiredMixin, SpectacularRedocView):
 urlpatterns = [
     path("", include(router.urls)),
     path("health/", HealthView.as_view(), name="health"),
+    path("suggestions/products/", ProductSuggestionsView.as_view(), name="suggest-products"),
+    path("suggestions/warehouses/", WarehouseSuggestionsView.as_view(), name="suggest-warehouses"),
     path("schema/", SchemaView.as_view(), name="schema"),
     path("docs/", SwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("redoc/", RedocView.as_view(url_name="api:schema"), name="redoc"),

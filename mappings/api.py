@@ -10,6 +10,7 @@ from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from accounts.roles import ADMIN, OPS
 from api.base import LoginNotRequiredMixin, RolePermission
@@ -18,6 +19,7 @@ from mappings import importexport, services
 from mappings.filters import FILTERS
 from mappings.kinds import KINDS, LOCATION, SKU, TAX, TENDER, MapKind
 from mappings.models import LocationMap, SkuMap, TaxMap, TenderMap
+from mappings.suggestions import suggest_products, suggest_warehouses
 
 VIEW = (OPS, ADMIN)
 
@@ -223,3 +225,51 @@ VIEWSETS = {
     TENDER.slug: TenderMapViewSet,
 }
 assert set(VIEWSETS) == set(KINDS)
+
+
+class SuggestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The Fulfil record's id in the catalog cache.")
+    label = serializers.CharField()
+    score = serializers.FloatField(help_text="0-100; 100 only for an exact code.")
+    evidence = serializers.ListField(child=serializers.CharField())
+
+
+class ProductQuerySerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=120, allow_blank=True, required=False, default="")
+    barcode = serializers.CharField(max_length=64, allow_blank=True, required=False, default="")
+    description = serializers.CharField(max_length=255, allow_blank=True, required=False, default="")
+    limit = serializers.IntegerField(min_value=1, max_value=20, required=False, default=5)
+
+
+class WarehouseQuerySerializer(serializers.Serializer):
+    pos_location_id = serializers.CharField(max_length=120, allow_blank=True, required=False, default="")
+    pos_location_name = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    limit = serializers.IntegerField(min_value=1, max_value=20, required=False, default=5)
+
+
+class ProductSuggestionsView(LoginNotRequiredMixin, APIView):
+    """Fulfil products that look like a POS SKU / barcode / description, best first."""
+
+    permission_classes = (RolePermission,)
+    roles = {"*": VIEW}
+
+    @extend_schema(parameters=[ProductQuerySerializer], responses=SuggestionSerializer(many=True))
+    def get(self, request):
+        query = ProductQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = suggest_products(**query.validated_data)
+        return Response([s.as_dict() for s in found])
+
+
+class WarehouseSuggestionsView(LoginNotRequiredMixin, APIView):
+    """Fulfil warehouses that look like a POS store, best first."""
+
+    permission_classes = (RolePermission,)
+    roles = {"*": VIEW}
+
+    @extend_schema(parameters=[WarehouseQuerySerializer], responses=SuggestionSerializer(many=True))
+    def get(self, request):
+        query = WarehouseQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = suggest_warehouses(**query.validated_data)
+        return Response([s.as_dict() for s in found])

@@ -47,6 +47,8 @@ def _endpoints(world):
     later = (dt.datetime.now(dt.UTC) + dt.timedelta(days=1)).isoformat()
     eps = [
         ("get", "/api/health/", None, STAFF),
+        ("get", "/api/suggestions/products/?sku=X", None, MAP_VIEW),
+        ("get", "/api/suggestions/warehouses/?pos_location_id=X", None, MAP_VIEW),
         ("get", "/api/sources/", None, STAFF),
         ("get", "/api/sources/shop/", None, STAFF),
         ("get", "/api/transactions/", None, STAFF),
@@ -253,3 +255,14 @@ def test_schema_and_docs_are_served_locally(api_clients, world):
     docs = api_clients["anonymous"].get("/api/docs/").content.decode()
     assert "swagger-ui" in docs
     assert "cdn" not in docs.lower()
+
+
+def test_suggestions_endpoint_returns_scores_and_evidence(api_clients, world):
+    from tests.map_factories import FulfilProductFactory
+
+    product = FulfilProductFactory(code="ABC-0012", name="Blue mug")
+    found = api_clients["ops"].get("/api/suggestions/products/", {"sku": "abc12"}).json()
+    assert found[0]["id"] == product.pk
+    assert found[0]["score"] == 95
+    assert "normalised" in found[0]["evidence"][0]
+    assert api_clients["ops"].get("/api/suggestions/products/", {"limit": 99}).status_code == 400

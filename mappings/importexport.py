@@ -119,19 +119,41 @@ def export_rows(kind: MapKind, queryset=None) -> list[list[str]]:
     return [list(COLUMNS[kind.slug])] + [_export_row(kind, obj) for obj in export_queryset(kind, queryset)]
 
 
+# Store names and SKUs come from the tills. A cell starting with one of these would run as a formula
+# when the CSV is opened in a spreadsheet, so the export prefixes it with an apostrophe (which
+# spreadsheets hide) and the import takes the apostrophe off again: the round trip stays exact.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defuse(value: str) -> str:
+    return f"'{value}" if value.startswith(FORMULA_STARTS) else value
+
+
+def _restore(value: str) -> str:
+    return value[1:] if value.startswith("'") and value[1:].startswith(FORMULA_STARTS) else value
+
+
 def export_csv(kind: MapKind, queryset=None) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(export_rows(kind, queryset))
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in export_rows(kind, queryset):
+        writer.writerow([_defuse(cell) for cell in row])
     return buffer.getvalue()
 
 
 def export_xlsx(kind: MapKind, queryset=None) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(kind.label)
     for row in export_rows(kind, queryset):
-        sheet.append(row)  # all text, so codes like "007" keep their leading zeros
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            cell.data_type = "s"  # always text: "007" keeps its zeros and "=…" is never a formula
+            cells.append(cell)
+        sheet.append(cells)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -232,7 +254,7 @@ def _ref(row: RowPlan, catalog: _Catalog, column: str, model, field_name: str, w
 
 
 def _parse_row(kind: MapKind, row: RowPlan, catalog: _Catalog) -> None:
-    raw = {k: (v or "").strip() for k, v in row.raw.items() if k}
+    raw = {k: _restore((v or "").strip()) for k, v in row.raw.items() if k}
     row.raw = raw
     for column in REQUIRED[kind.slug]:
         if not raw.get(column):

@@ -37,7 +37,7 @@ def every_map(db):
         source=shop, pos_location_id="007", effective_from=D(2026, 2, 1), pos_location_name='Oxford, "Main"'
     )
     LocationMapFactory(source=shop, pos_location_id="007", register_id="till-2")
-    LocationMapFactory(source=square, pos_location_id="L1")
+    LocationMapFactory(source=square, pos_location_id="L1", pos_location_name="=HYPERLINK(evil)")
     new = SkuMapFactory(source=shop, pos_key="NEW-1", effective_from=D(2026, 3, 1))
     SkuMapFactory(source=shop, pos_key="OLD-1", superseded_by=new, note="replaced in spring")
     SkuMapFactory(source=shop, key_type="barcode", pos_key="0501234567890")
@@ -143,3 +143,14 @@ def test_updating_through_import_writes_history(every_map, admin_user):
     assert result.counts()["update"] == 1
     assert TaxMap.objects.filter(effective_to=D(2027, 12, 31)).count() == 1
     assert AuditEntry.objects.filter(action="tax_map.updated", note="bulk import").count() == 1
+
+
+def test_exports_never_carry_live_spreadsheet_formulas(every_map, admin_user):
+    exported = export_csv(LOCATION)
+    assert ",'=HYPERLINK(evil)," in exported
+    sheet = load_workbook(filename=__import__("io").BytesIO(export_xlsx(LOCATION))).active
+    cell = next(c for row in sheet.iter_rows() for c in row if c.value and "HYPERLINK" in str(c.value))
+    assert cell.data_type == "s"
+    LocationMap.objects.all().delete()
+    import_apply(LOCATION, exported, actor=admin_user)
+    assert LocationMap.objects.filter(pos_location_name="=HYPERLINK(evil)").exists()

@@ -20,7 +20,7 @@ from mappings.filters import FILTERS
 from mappings.forms import FORMS, EndDateForm, ImportForm
 from mappings.kinds import KINDS, LOCATION, SKU, MapKind
 from mappings.models import FulfilProduct, FulfilWarehouse, LocationMap, SkuMap, TaxMap, TenderMap
-from mappings.suggestions import pending_suggestions
+from mappings.suggestions import pending_suggestions, suggest_products, suggest_warehouses
 from mappings.tables import TABLES
 
 LIST_RELATED = {
@@ -128,7 +128,21 @@ def map_create(request, kind: str):
         else:
             messages.success(request, f"Saved {kind.singular} {obj}.")
             return redirect("mappings:detail", kind.slug, obj.pk)
-    return render(request, "mappings/map_form.html", {"kind": kind, "form": form, "obj": None})
+    context = {"kind": kind, "form": form, "obj": None, "suggestions": _form_suggestions(kind, request.GET)}
+    return render(request, "mappings/map_form.html", context)
+
+
+def _form_suggestions(kind: MapKind, params) -> list[tuple[str, object, object]]:
+    """Suggested targets for a prefilled POS key (from coverage or the workbench): (query, suggestion)."""
+    if kind is LOCATION and params.get("pos_location_id"):
+        found = suggest_warehouses(
+            pos_location_name=params.get("pos_location_name", ""), pos_location_id=params["pos_location_id"]
+        )
+        return [("warehouse", s.pk, s) for s in found]
+    if kind is SKU and params.get("pos_key"):
+        found = suggest_products(sku=params["pos_key"], description=params.get("description", ""))
+        return [("product", s.target.code, s) for s in found]
+    return []
 
 
 @role_required(ADMIN)

@@ -207,3 +207,14 @@ def test_admin_accepts_suggestions_above_the_threshold(admin_client_, ops_client
     assert response.status_code == 302
     made = SkuMap.objects.get(pos_key="abc 1")
     assert made.product == product
+
+
+def test_new_sku_map_form_suggests_products_for_a_prefilled_key(ops_client):
+    product = FulfilProductFactory(code="MUG-001", name="Blue mug")
+    page = ops_client.get(reverse("mappings:create", args=["skus"]), {"pos_key": "mug 1"}).content.decode()
+    assert str(product) in page
+    assert "product=MUG-001" in page
+    prefilled = ops_client.get(
+        reverse("mappings:create", args=["skus"]), {"pos_key": "mug 1", "product": "MUG-001"}
+    )
+    assert 'value="MUG-001"' in prefilled.content.decode()

@@ -18,4 +18,5 @@ urlpatterns = [
     path("webhooks/<slug:code>/", webhooks.receive, name="pos_webhook"),
     path("api/pos/<slug:code>/import", imports.import_api, name="pos_import_api"),
     path("sandbox/pos/", include("integration.possim.urls")),
+    path("api/", include("api.urls")),
 ]

@@ -125,3 +125,100 @@ def catalog_sync_runs(*, model: str = "", failed_only: bool = False) -> QuerySet
     if failed_only:
         runs = runs.exclude(error="")
     return runs
+# --- Map administration: history, release candidates ---------------------------------------
+
+
+def map_history(*, map_obj) -> QuerySet:
+    """Every audit entry about this map, newest first."""
+    from accounts.models import AuditEntry
+
+    return AuditEntry.objects.filter(
+        object_type=map_obj._meta.label_lower, object_id=str(map_obj.pk)
+    ).select_related("actor")
+
+
+def map_posted_count(*, map_obj) -> int | None:
+    """How many transactions were posted under this map, where that is cheap to know.
+
+    The engine records `posted_with = {"location_map": <id>, "sku_maps": [...], ...}`; a key lookup on
+    the location map works on every database, list membership does not, so only location maps
+    answer (None means "not counted").
+    """
+    from integration.models import PosTransaction
+
+    if isinstance(map_obj, LocationMap):
+        return PosTransaction.objects.filter(posted_with__location_map=map_obj.pk).count()
+    return None
+
+
+def _in_range(qs: QuerySet, map_obj, field: str = "business_date") -> QuerySet:
+    if map_obj.effective_from:
+        qs = qs.filter(**{f"{field}__gte": map_obj.effective_from})
+    if map_obj.effective_to:
+        qs = qs.filter(**{f"{field}__lte": map_obj.effective_to})
+    return qs
+
+
+def map_release_candidates(*, map_obj) -> QuerySet:
+    """Blocked transactions that this map could release.
+
+    They are the transactions with an open occurrence in the root-cause group this map fixes (an
+    unmapped location for the store, a SKU mismatch for the key) whose business date falls inside
+    the map's effective range. A register-level location map only releases that till's sales.
+    Tax and tender maps have no root-cause group of their own yet, so they release nothing.
+    """
+    from exceptions.models import ExceptionOccurrence, ExceptionType
+    from exceptions.services import exception_fingerprint
+    from integration.models import PosTransaction, TransactionState
+
+    code = map_obj.source.code
+    if isinstance(map_obj, LocationMap):
+        fingerprint = exception_fingerprint(ExceptionType.UNMAPPED_LOCATION, code, map_obj.pos_location_id)
+        occurrences = ExceptionOccurrence.objects.filter(group__fingerprint=fingerprint, is_open=True)
+        txns = PosTransaction.objects.filter(source=map_obj.source, pos_location_id=map_obj.pos_location_id)
+        if map_obj.register_id:
+            txns = txns.filter(register_id=map_obj.register_id)
+    elif isinstance(map_obj, SkuMap):
+        occurrences = ExceptionOccurrence.objects.filter(
+            group__type=ExceptionType.SKU_MISMATCH, group__source=map_obj.source, is_open=True
+        )
+        line_field = {
+            SkuMap.KeyType.SKU: "sku",
+            SkuMap.KeyType.VARIANT: "variant_ref",
+            SkuMap.KeyType.BARCODE: "barcode",
+        }[map_obj.key_type]
+        if map_obj.key_type == SkuMap.KeyType.SKU:
+            fingerprint = exception_fingerprint(ExceptionType.SKU_MISMATCH, code, map_obj.pos_key)
+            occurrences = occurrences.filter(
+                Q(group__fingerprint=fingerprint) | Q(transaction__lines__sku=map_obj.pos_key)
+            )
+        else:
+            occurrences = occurrences.filter(**{f"transaction__lines__{line_field}": map_obj.pos_key})
+        txns = PosTransaction.objects.filter(source=map_obj.source)
+    else:
+        return PosTransaction.objects.none()
+    txns = txns.filter(state=TransactionState.BLOCKED, id__in=occurrences.values("transaction_id"))
+    return _in_range(txns, map_obj).order_by("id")
+
+
+def audit_changes(entry) -> list[tuple[str, object, object]]:
+    """(field, before, after) for each field an audit entry changed; every field for a creation."""
+    before, after = entry.before or {}, entry.after or {}
+    changed = []
+    for name in after:
+        if name.endswith("_label"):
+            continue
+        old, new = before.get(name), after.get(name)
+        if entry.before is None or old != new:
+            label = f"{name}_label"
+            changed.append(
+                (name, before.get(label, old) if entry.before else None, after.get(label, new) or new)
+            )
+    return changed
+
+
+def map_recent_changes(*, limit: int = 20) -> QuerySet:
+    from accounts.models import AuditEntry
+
+    labels = [m._meta.label_lower for m in (LocationMap, SkuMap, TaxMap, TenderMap)]
+    return AuditEntry.objects.filter(object_type__in=labels)[:limit]

@@ -8,6 +8,8 @@ can be tuned per deployment and are shown on the Health page.
 def schedule_definitions() -> list[tuple[str, str, int]]:
     return [
         ("worker heartbeat", "integration.tasks.worker_heartbeat", 1),
+        ("reconciliation nightly", "reconciliation.tasks.reconciliation_nightly", 60),
+        ("reconciliation stale days", "reconciliation.tasks.reconciliation_regenerate_stale", 10),
     ]
 
 

@@ -12,7 +12,7 @@ from django.db.models import Case, CharField, Q, Sum, Value, When
 from exceptions.models import ExceptionOccurrence
 from integration.models import IN_FLIGHT_STATES, LineTax, PosSource, PosTransaction, Tender, TransactionState
 from mappings.models import LocationMap
-from reconciliation.compare import ZERO, PosRow
+from reconciliation.compare import ZERO, PosRow, money
 
 # Not posted (yet, or by decision): the in-flight column. Voided sales never happened.
 NOT_POSTED = (*IN_FLIGHT_STATES, TransactionState.EXCLUDED)
@@ -92,8 +92,8 @@ def load(*, source: PosSource, day: dt.date, stores: list[str] | None) -> PosDat
         rates = extra[row["line__transaction__pos_location_id"]]["tax_by_rate"]
         key = str(Decimal(row["rate"]).normalize())
         amount, in_flight = rates.get(key, (ZERO, ZERO))
-        amount += row["amount"]
-        in_flight += row["amount"] if row["bucket"] == "f" else ZERO
+        amount += money(row["amount"])  # SQLite sums decimals as floats: quantise back to cents
+        in_flight += money(row["amount"]) if row["bucket"] == "f" else ZERO
         rates[key] = (amount, in_flight)
     tenders: dict[tuple[str, str], tuple[Decimal, Decimal]] = {}
     tender_rows = (
@@ -104,8 +104,8 @@ def load(*, source: PosSource, day: dt.date, stores: list[str] | None) -> PosDat
     for row in tender_rows:
         key = (row["transaction__pos_location_id"], row["tender_type"])
         taken, in_flight = tenders.get(key, (ZERO, ZERO))
-        taken += row["amount"]
-        in_flight += row["amount"] if row["bucket"] == "f" else ZERO
+        taken += money(row["amount"])
+        in_flight += money(row["amount"]) if row["bucket"] == "f" else ZERO
         tenders[key] = (taken, in_flight)
     return PosData(rows=rows, group_of=group_of, extra=dict(extra), tenders=tenders)
 

@@ -173,10 +173,10 @@ def month_summary(*, month: dt.date) -> dict:
             days=Count("id"),
             balanced=Count("id", filter=Q(status=DayStatus.BALANCED)),
             explained=Count("id", filter=Q(status=DayStatus.EXPLAINED)),
-            unexplained=Count("id", filter=Q(status__in=[DayStatus.UNEXPLAINED, DayStatus.FAILED])),
+            unexplained_days=Count("id", filter=Q(status__in=[DayStatus.UNEXPLAINED, DayStatus.FAILED])),
             unexplained_amount=Sum("unexplained"),
         )
-        .order_by("-unexplained", "source__code", "pos_location_id")
+        .order_by("-unexplained_days", "source__code", "pos_location_id")
     )
     unposted = PosTransaction.objects.filter(
         business_date__gte=first, business_date__lte=last, state__in=IN_FLIGHT_STATES

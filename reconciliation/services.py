@@ -318,6 +318,8 @@ def nightly_generate(*, now: dt.datetime | None = None, client=None) -> list[tup
             source=source, business_date=day, trigger=Trigger.NIGHTLY
         ).exists():
             continue
+        if not pos_side.stores_for(source=source, day=day):
+            continue  # no mapped store and no sales: nothing to reconcile yet
         reconciliation_generate(source=source, business_date=day, trigger=Trigger.NIGHTLY, client=client)
         done.append((source.code, day))
     return done

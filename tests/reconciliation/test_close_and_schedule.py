@@ -39,13 +39,18 @@ def test_late_post_after_close_shows_as_adjustment_and_never_edits_the_signed_ru
     assert stale_days_regenerate(client=fulfil_client) == 1
 
     day = oxford_day()
-    assert day.closed_run == signed and day.current_run != signed
-    assert day.current_run.after_close and day.current_run.trigger == ReconciliationRun.Trigger.LATE_POST
-    assert day.current_run.pos_total == Decimal("18.00") and day.stale_since is None
+    assert day.closed_run == signed
+    assert day.current_run != signed
+    assert day.current_run.after_close
+    assert day.current_run.trigger == ReconciliationRun.Trigger.LATE_POST
+    assert day.current_run.pos_total == Decimal("18.00")
+    assert day.stale_since is None
     signed.refresh_from_db()
-    assert signed.figures == signed_figures and signed.pos_total == Decimal("12.00")
+    assert signed.figures == signed_figures
+    assert signed.pos_total == Decimal("12.00")
     page = finance_client.get(reverse("reconciliation:report", args=[day.pk])).content.decode()
-    assert "Post-close adjustments" in page and "18.00" in page
+    assert "Post-close adjustments" in page
+    assert "18.00" in page
     assert AuditEntry.objects.filter(action="reconciliation.month_close").count() == 1
     assert MonthClose.objects.get() == close
 
@@ -66,7 +71,8 @@ def test_sign_off_page_locks_the_month(shop, sandbox, fulfil_client, finance_cli
     finance_client.post(url, {"note": "All stores reviewed", "confirm": "on"})
 
     close = MonthClose.objects.get()
-    assert close.signed_off_by.username == "fred-finance" and close.summary["totals"]["days"] == 2
+    assert close.signed_off_by.username == "fred-finance"
+    assert close.summary["totals"]["days"] == 2
     assert oxford_day().closed_run_id == oxford_day().current_run_id
     assert "Signed off" in finance_client.get(url).content.decode()
 

@@ -78,7 +78,8 @@ def test_duplicate_sale_under_another_identifier_is_found_with_both_fulfil_ids(s
     assert (item.kind, item.transaction) == (Kind.DUPLICATE, txn)
     assert item.fulfil_sale_ids == [first, copy]
     assert item.fulfil_amount == Decimal("24.00")
-    assert runs[OXFORD].fulfil_count == 2 and runs[OXFORD].variance == Decimal("-24.00")
+    assert runs[OXFORD].fulfil_count == 2
+    assert runs[OXFORD].variance == Decimal("-24.00")
     assert runs[OXFORD].status == DayStatus.UNEXPLAINED
 
 
@@ -108,7 +109,8 @@ def test_amount_edited_in_fulfil_is_reported_with_both_amounts(shop, sandbox, fu
         Decimal("6.00"),
     )
     lines = {line["key"]: line for line in runs[OXFORD].figures}
-    assert lines["net"]["variance"] == "5.00" and lines["net"]["status"] == DayStatus.UNEXPLAINED
+    assert lines["net"]["variance"] == "5.00"
+    assert lines["net"]["status"] == DayStatus.UNEXPLAINED
 
 
 @pytest.mark.parametrize("single_store", [False, True], ids=["nightly-all-stores", "one-store-on-demand"])
@@ -175,7 +177,8 @@ def test_queued_and_excluded_transactions_are_explained_not_missing(shop, sandbo
 
     kinds = {(i.kind, i.transaction_id) for i in items_of(runs[OXFORD])}
     assert kinds == {(Kind.IN_FLIGHT, queued.id), (Kind.EXCLUDED, excluded.id)}
-    assert runs[OXFORD].status == DayStatus.EXPLAINED and runs[OXFORD].pos_count == 2
+    assert runs[OXFORD].status == DayStatus.EXPLAINED
+    assert runs[OXFORD].pos_count == 2
 
 
 def test_fulfil_sale_with_no_till_transaction_is_unexplained(shop, sandbox, fulfil_client):

@@ -65,7 +65,8 @@ def test_matrix_links_each_store_day_to_its_report_in_bounded_queries(
         response = finance_client.get(reverse("reconciliation:index") + "?month=2026-11")
     page = response.content.decode()
     assert reverse("reconciliation:report", args=[day.pk]) in page
-    assert "status-unexplained" in page and "status-balanced" in page  # Oxford unexplained, Manchester clean
+    assert "status-unexplained" in page
+    assert "status-balanced" in page
 
 
 def test_matrix_filters_by_source_and_region(reported, finance_client):
@@ -96,11 +97,13 @@ def test_report_drills_down_to_the_missing_transaction_and_shows_tender_batches(
     page = finance_client.get(reverse("reconciliation:report", args=[day.pk])).content.decode()
     assert "Missing in Fulfil" in page
     assert reverse("integration:transaction_detail", args=[missing.pk]) in page
-    assert "BATCH-OXF-1" in page and "Regenerate now" in page and "window.print()" in page
+    assert "BATCH-OXF-1" in page
+    assert "Regenerate now" in page
+    assert "window.print()" in page
 
 
 def test_report_exports_as_csv_and_xlsx_with_the_items(reported, finance_client):
-    day, missing = reported
+    day, _missing = reported
     body = finance_client.get(reverse("reconciliation:report_csv", args=[day.pk])).content.decode()
     rows = list(csv.reader(io.StringIO(body)))
     assert ["Total (incl. tax)", "60.00", "12.00", "0.00", "48.00", "unexplained"] in rows
@@ -110,7 +113,8 @@ def test_report_exports_as_csv_and_xlsx_with_the_items(reported, finance_client)
     book = load_workbook(io.BytesIO(xlsx.content))
     assert book.sheetnames == ["Report", "Figures", "Tenders", "Items"]
     items = list(book["Items"].iter_rows(values_only=True))
-    assert items[1][2] == "R-MISSING" and Decimal(str(items[1][7])) == Decimal("48.00")
+    assert items[1][2] == "R-MISSING"
+    assert Decimal(str(items[1][7])) == Decimal("48.00")
 
 
 def test_regenerate_button_adds_a_run_and_keeps_the_old_one(reported, finance_client):
@@ -127,7 +131,8 @@ def test_regenerate_button_adds_a_run_and_keeps_the_old_one(reported, finance_cl
 
 def test_month_page_summarises_the_close_checklist(reported, finance_client):
     page = finance_client.get(reverse("reconciliation:month", args=[2026, 11])).content.decode()
-    assert "Open exceptions by age" in page and "Sign off November 2026" in page
+    assert "Open exceptions by age" in page
+    assert "Sign off November 2026" in page
     assert "still unexplained" in page
 
 

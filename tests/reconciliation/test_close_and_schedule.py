@@ -152,3 +152,15 @@ def test_tender_batches_are_compared_with_the_payments_fulfil_holds(shop, sandbo
     assert (tenders["card"]["fulfil"], tenders["card"]["status"]) == ("12.00", "balanced")
     assert (tenders["cash"]["fulfil"], tenders["cash"]["status"]) == ("0.00", "unexplained")
     assert run.status == "unexplained"
+
+
+def test_reconcile_command_reports_what_it_did(shop, sandbox, fulfil_client):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    post(fulfil_client, sandbox, till(shop))
+    out = StringIO()
+    call_command("reconcile", source="shop-a", date=DAY, stdout=out)
+    assert "shop-a 2026-11-20: 2 store(s), 1 transaction(s)" in out.getvalue()
+    assert ReconciliationDay.objects.get(pos_location_id=OXFORD).status == "balanced"

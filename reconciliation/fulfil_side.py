@@ -18,12 +18,10 @@ MAX_PAGE = 500  # Fulfil's page cap; the client refuses more
 
 SALE_FIELDS = [
     "id",
-    "channel",
     "channel_identifier",
     "reference",
     "sale_date",
     "warehouse",
-    "state",
     "untaxed_amount",
     "tax_amount",
     "total_amount",

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from exceptions.models import ExceptionGroup, ExceptionOccurrence
 from integration.models import IN_FLIGHT_STATES, PosSource, PosTransaction
+from mappings.models import FulfilWarehouse
 from reconciliation.models import (
     DayStatus,
     MonthClose,
@@ -119,8 +120,14 @@ def run_items(*, run: ReconciliationRun) -> list[VarianceItem]:
     items = list(
         run.items.select_related("transaction", "exception_group").order_by("explained", "kind", "id")
     )
+    names = dict(
+        FulfilWarehouse.objects.filter(
+            fulfil_id__in={i.fulfil_warehouse_id for i in items if i.fulfil_warehouse_id}
+        ).values_list("fulfil_id", "name")
+    )
     for item in items:
         item.group_url = _group_url(item.exception_group_id) if item.exception_group_id else ""
+        item.warehouse_name = names.get(item.fulfil_warehouse_id, "")
     return items
 
 

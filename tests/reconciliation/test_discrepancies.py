@@ -201,3 +201,17 @@ def test_fulfil_outage_records_a_failed_run_without_inventing_missing_sales(shop
     assert runs[OXFORD].status == DayStatus.FAILED
     assert "Error" in runs[OXFORD].error
     assert items_of(runs[OXFORD]) == []
+
+
+def test_report_page_names_the_warehouse_a_stray_sale_went_to(shop, sandbox, fulfil_client, finance_client):
+    from django.urls import reverse
+
+    txn = till(shop, net="15.00", pos_number="R-STRAY")
+    post(fulfil_client, sandbox, txn, warehouse="ST-MAN")
+    run_day(shop, fulfil_client)
+
+    day = ReconciliationDay.objects.get(pos_location_id=OXFORD)
+    page = finance_client.get(reverse("reconciliation:report", args=[day.pk])).content.decode()
+    assert "Posted to another store&#x27;s warehouse" in page
+    assert "R-STRAY" in page
+    assert "(Manchester)" in page

@@ -17,6 +17,8 @@ def schedule_definitions() -> list[tuple[str, str, int]]:
             "integration.tasks.poll_pos_sources",
             settings.SYNC_POLL_INTERVAL_MINUTES,
         ),
+        ("reconciliation nightly", "reconciliation.tasks.reconciliation_nightly", 60),
+        ("reconciliation stale days", "reconciliation.tasks.reconciliation_regenerate_stale", 10),
     ]
 
 

@@ -1,0 +1,279 @@
+"""Reconciliation bench: one business day for STORES x PER_STORE till transactions, PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/tb_wt8 \\
+        /work/main/.venv/bin/python -m bench.reconciliation --stores 500 --per-store 2000
+
+What it measures: the whole `reconciliation_generate` for one source's day (POS side from the
+database, Fulfil side through the real FulfilClient — encoding, paging, decoding — comparison, and
+writing every run, item and matrix cell), and the number of Fulfil API calls it needed.
+
+The Fulfil side is served by `FastFulfil`, an in-memory stand-in speaking Fulfil's wire format over
+httpx's MockTransport, holding exactly the sales the day should have (plus a few planted faults).
+The project's sandbox is a faithful but deliberately simple store that re-filters every record in
+Python per call; at a million sales it would measure the sandbox, not reconciliation. Real Fulfil's
+time is its rate limit: the report projects it as calls ÷ requests per second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import datetime as dt
+import os
+import random
+import sys
+import time
+from decimal import Decimal
+
+import django
+
+DAY = dt.date(2026, 11, 20)
+CODE = "bench"
+
+
+def setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    django.setup()
+
+
+class FastFulfil:
+    """sale.sale and payment_gateway.transaction search_read, for the domains reconciliation sends."""
+
+    def __init__(self, sales: list[dict], payments: list[dict]) -> None:
+        self.sales = sorted(sales, key=lambda s: s["id"])
+        self.sale_ids = [s["id"] for s in self.sales]
+        self.payments = payments
+        self.calls = 0
+        self.seconds = 0.0  # time spent playing Fulfil's server side, reported apart
+
+    def handler(self, request):
+        started = time.monotonic()
+        try:
+            return self._answer(request)
+        finally:
+            self.seconds += time.monotonic() - started
+
+    def _answer(self, request):
+        import httpx
+
+        from integration.fulfil import encoding
+
+        self.calls += 1
+        model = request.url.path.split("/")[-2]
+        domain, _offset, limit, _order, _fields = encoding.loads(request.content)
+        rows = self.sales if model == "sale.sale" else self.payments
+        ids = self.sale_ids if model == "sale.sale" else [p["id"] for p in self.payments]
+        last = next((c[2] for c in domain if c[0] == "id" and c[1] == ">"), 0)
+        tests = [self._clause(c) for c in domain if c[0] != "id"]
+        out = []
+        for row in rows[bisect.bisect_right(ids, last) :]:
+            if all(test(row) for test in tests):
+                out.append(row)
+                if len(out) == limit:
+                    break
+        return httpx.Response(200, content=encoding.dumps(out), headers={"Content-Type": "application/json"})
+
+    @staticmethod
+    def _clause(clause):
+        field, op, value = clause
+        if op == "in":
+            allowed = set(value)
+            return lambda row: row.get(field) in allowed
+        if op == "not in":
+            barred = set(value)
+            return lambda row: row.get(field) not in barred
+        if op == "=":
+            return lambda row: row.get(field) == value
+        if op == "ilike":
+            prefix = value.rstrip("%").lower()
+            return lambda row: (row.get(field) or "").lower().startswith(prefix)
+        raise ValueError(f"FastFulfil does not know {clause}")
+
+
+def build(stores: int, per_store: int, *, seed: int = 1):
+    """The day's till transactions in PostgreSQL, and what Fulfil should hold for them."""
+    from django.db import connection
+
+    from integration.models import LineTax, PosSource, PosTransaction, PosTransactionLine, Tender
+    from mappings.models import FulfilWarehouse, LocationMap
+    from reconciliation.models import ReconciliationDay, ReconciliationRun, TenderBatch, VarianceItem
+
+    rng = random.Random(seed)
+    VarianceItem.objects.filter(run__source__code=CODE).delete()
+    ReconciliationDay.objects.filter(source__code=CODE).delete()
+    ReconciliationRun.objects.filter(source__code=CODE).delete()
+    TenderBatch.objects.filter(source__code=CODE).delete()
+    txns = (
+        "SELECT t.id FROM integration_postransaction t "
+        "JOIN integration_possource s ON s.id = t.source_id WHERE s.code = %s"
+    )
+    lines = f"SELECT id FROM integration_postransactionline WHERE transaction_id IN ({txns})"
+    with connection.cursor() as cursor:  # cascade by hand, in SQL: the ORM would load a million rows
+        cursor.execute(f"DELETE FROM integration_linetax WHERE line_id IN ({lines})", [CODE])
+        cursor.execute(f"DELETE FROM integration_postransactionline WHERE transaction_id IN ({txns})", [CODE])
+        cursor.execute(f"DELETE FROM integration_tender WHERE transaction_id IN ({txns})", [CODE])
+        cursor.execute(f"DELETE FROM integration_postransaction WHERE id IN ({txns})", [CODE])
+    LocationMap.objects.filter(source__code=CODE).delete()
+    FulfilWarehouse.objects.filter(code__startswith="BENCH-").delete()
+    source, _ = PosSource.objects.get_or_create(code=CODE, defaults={"name": "Bench", "platform": "csv"})
+    warehouses = FulfilWarehouse.objects.bulk_create(
+        [
+            FulfilWarehouse(fulfil_id=900000 + n, code=f"BENCH-{n}", name=f"Bench store {n}")
+            for n in range(stores)
+        ]
+    )
+    LocationMap.objects.bulk_create(
+        [
+            LocationMap(source=source, pos_location_id=f"st-{n}", warehouse=wh)
+            for n, wh in enumerate(warehouses)
+        ]
+    )
+    sales, payments, sale_id = [], [], 1
+    now = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+    for n in range(stores):
+        txns = []
+        for i in range(per_store):
+            net = Decimal(rng.randint(100, 20000)) / 100
+            if i % 25 == 0:
+                net = -net
+            tax = (net * Decimal("0.20")).quantize(Decimal("0.01"))
+            txns.append(
+                PosTransaction(
+                    source=source,
+                    pos_id=f"{n}-{i}",
+                    pos_number=f"#{n}-{i}",
+                    kind="return" if net < 0 else "sale",
+                    state="posted",
+                    pos_location_id=f"st-{n}",
+                    occurred_at=now,
+                    business_date=DAY,
+                    currency="GBP",
+                    subtotal=net,
+                    tax_total=tax,
+                    total=net + tax,
+                    content_hash=f"{n}-{i}",
+                )
+            )
+        PosTransaction.objects.bulk_create(txns, batch_size=2000)
+        lines = PosTransactionLine.objects.bulk_create(
+            [
+                PosTransactionLine(
+                    transaction=t,
+                    line_id="1",
+                    quantity=1,
+                    unit_price=abs(t.subtotal),
+                    net_amount=t.subtotal,
+                    tax_amount=t.tax_total,
+                )
+                for t in txns
+            ],
+            batch_size=2000,
+        )
+        LineTax.objects.bulk_create(
+            [LineTax(line=line, title="VAT", rate=Decimal("0.2"), amount=line.tax_amount) for line in lines],
+            batch_size=2000,
+        )
+        Tender.objects.bulk_create(
+            [
+                Tender(transaction=t, tender_type="card" if i % 3 else "cash", amount=t.total)
+                for i, t in enumerate(txns)
+            ],
+            batch_size=2000,
+        )
+        for t in txns:
+            sales.append(
+                {
+                    "id": sale_id,
+                    "channel_identifier": f"{CODE}:{t.pos_id}",
+                    "reference": t.pos_number,
+                    "sale_date": DAY,
+                    "warehouse": 900000 + n,
+                    "state": "processing",
+                    "channel": 1,
+                    "untaxed_amount": t.subtotal,
+                    "tax_amount": t.tax_total,
+                    "total_amount": t.total,
+                }
+            )
+            sale_id += 1
+        for tender in ("card", "cash"):
+            amount = sum(
+                (t.total for i, t in enumerate(txns) if (tender == "card") == bool(i % 3)), Decimal("0")
+            )
+            ref = f"BENCH-{n}-{tender}"
+            TenderBatch.objects.create(
+                source=source,
+                pos_location_id=f"st-{n}",
+                business_date=DAY,
+                tender_type=tender,
+                amount=amount,
+                state="posted",
+                fulfil_reference=ref,
+            )
+            payments.append(
+                {
+                    "id": len(payments) + 1,
+                    "provider_reference": ref,
+                    "amount": amount,
+                    "state": "posted",
+                    "type": "charge",
+                }
+            )
+    # A few planted faults, so the bench also writes variance items: a missing sale, a duplicate,
+    # an edited amount and a wrong warehouse.
+    sales.pop(0)
+    sales.append({**sales[10], "id": sale_id, "channel_identifier": sales[10]["channel_identifier"] + "-2"})
+    sales[20] = {**sales[20], "total_amount": sales[20]["total_amount"] + 1}
+    sales[30] = {**sales[30], "warehouse": 900000 + stores + 1}
+    return source, FastFulfil(sales, payments)
+
+
+def run(stores: int, per_store: int, rate: float) -> dict:
+    import httpx
+
+    from integration.fulfil.client import FulfilClient
+    from reconciliation.services import reconciliation_generate
+
+    started = time.monotonic()
+    source, fast = build(stores, per_store)
+    built = time.monotonic() - started
+    client = FulfilClient(
+        "http://fulfil.bench/api/v2", transport=httpx.MockTransport(fast.handler), rate_limit_per_second=0
+    )
+    result = reconciliation_generate(source=source, business_date=DAY, client=client, trigger="bench")
+    statuses: dict[str, int] = {}
+    for r in result.runs:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    return {
+        "stores": stores,
+        "per_store": per_store,
+        "transactions": result.transactions,
+        "build_s": round(built, 1),
+        "reconcile_s": round(result.seconds, 2),
+        "of_which_fulfil_server_s": round(fast.seconds, 2),
+        "our_side_s": round(result.seconds - fast.seconds, 2),
+        "api_calls": result.api_calls,
+        "calls_seen_by_fulfil": fast.calls,
+        "projected_fulfil_s": round(result.api_calls / rate, 1) if rate else None,
+        "statuses": statuses,
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stores", type=int, default=500)
+    parser.add_argument("--per-store", type=int, default=2000)
+    parser.add_argument(
+        "--fulfil-rate", type=float, default=8.0, help="req/s of real Fulfil, for the projection"
+    )
+    args = parser.parse_args(argv)
+    setup()
+    import logging
+
+    logging.getLogger("integration.fulfil").setLevel(logging.WARNING)  # a log line per call would dominate
+    print(run(args.stores, args.per_store, args.fulfil_rate))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,382 @@
+"""The comparison itself: POS rows against Fulfil rows for a set of stores on one business day.
+
+Pure Python over plain rows, so it is the same whether the rows came from one store or five hundred,
+and it can be read (and tested) without a database or an API. The services load the rows, call
+`compare_day` and persist what it returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from decimal import Decimal
+
+from integration.models import IN_FLIGHT_STATES, PosTransaction, TransactionState
+from reconciliation.models import DayStatus, VarianceItem
+
+CENT = Decimal("0.01")
+ZERO = Decimal("0.00")
+Kind = VarianceItem.Kind
+RETURN_KINDS = (PosTransaction.Kind.RETURN,)
+
+
+def money(value) -> Decimal:
+    """Fulfil sends Decimal objects; tolerate plain numbers and strings, never floats in sums."""
+    if value is None or value == "":
+        return ZERO
+    return Decimal(str(value)).quantize(CENT)
+
+
+@dataclasses.dataclass
+class PosRow:
+    """The fields of one PosTransaction the comparison needs."""
+
+    id: int
+    pos_id: str
+    pos_number: str
+    kind: str
+    state: str
+    pos_location_id: str
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    total: Decimal
+    channel_identifier: str
+
+
+@dataclasses.dataclass
+class FulfilSale:
+    id: int
+    channel_identifier: str
+    reference: str
+    warehouse: int | None
+    sale_date: str
+    state: str
+    untaxed: Decimal
+    tax: Decimal
+    total: Decimal
+
+    @classmethod
+    def from_api(cls, row: dict) -> FulfilSale:
+        warehouse = row.get("warehouse")
+        if isinstance(warehouse, dict):  # a record reference, when the API sends one
+            warehouse = warehouse.get("id")
+        return cls(
+            id=int(row["id"]),
+            channel_identifier=row.get("channel_identifier") or "",
+            reference=row.get("reference") or "",
+            warehouse=int(warehouse) if warehouse else None,
+            sale_date=str(row.get("sale_date") or ""),
+            state=row.get("state") or "",
+            untaxed=money(row.get("untaxed_amount")),
+            tax=money(row.get("tax_amount")),
+            total=money(row.get("total_amount")),
+        )
+
+
+@dataclasses.dataclass
+class Item:
+    kind: str
+    txn: PosRow | None
+    channel_identifier: str
+    fulfil_sale_ids: list[int]
+    fulfil_warehouse_id: int | None
+    pos_amount: Decimal
+    fulfil_amount: Decimal
+    detail: str = ""
+
+    @property
+    def explained(self) -> bool:
+        return self.kind in VarianceItem.EXPLAINED_KINDS
+
+    @property
+    def difference(self) -> Decimal:
+        return self.pos_amount - self.fulfil_amount
+
+
+@dataclasses.dataclass
+class StoreResult:
+    pos_location_id: str
+    warehouse_id: int | None
+    lines: list[dict]
+    items: list[Item]
+    status: str
+    pos_count: int
+    fulfil_count: int
+    in_flight_count: int
+    pos_total: Decimal
+    fulfil_total: Decimal
+    in_flight_total: Decimal
+
+    @property
+    def variance(self) -> Decimal:
+        return self.pos_total - self.fulfil_total
+
+    @property
+    def unexplained(self) -> Decimal:
+        return self.variance - self.in_flight_total
+
+
+class _Totals:
+    """Running sums for one column of one store."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.gross = ZERO
+        self.discounts = ZERO
+        self.returns = ZERO
+        self.net = ZERO
+        self.tax = ZERO
+        self.total = ZERO
+
+    def add_pos(self, row: PosRow) -> None:
+        self.count += 1
+        if row.kind in RETURN_KINDS:
+            self.returns += row.total
+        else:
+            self.gross += row.subtotal + row.discount_total
+            self.discounts += row.discount_total
+        self.net += row.subtotal
+        self.tax += row.tax_total
+        self.total += row.total
+
+    def add_fulfil(self, sale: FulfilSale) -> None:
+        self.count += 1
+        if sale.total < 0:
+            self.returns += sale.total
+        self.net += sale.untaxed
+        self.tax += sale.tax
+        self.total += sale.total
+
+
+def line_status(variance: Decimal, in_flight: Decimal) -> str:
+    if variance == 0:
+        return DayStatus.BALANCED
+    if variance == in_flight:
+        return DayStatus.EXPLAINED
+    return DayStatus.UNEXPLAINED
+
+
+def _line(key: str, label: str, pos, fulfil, in_flight, *, compared: bool = True) -> dict:
+    line = {"key": key, "label": label, "pos": str(pos), "in_flight": str(in_flight)}
+    if compared:
+        variance = pos - fulfil
+        line.update(fulfil=str(fulfil), variance=str(variance), status=line_status(variance, in_flight))
+    else:
+        line.update(fulfil=None, variance=None, status="")
+    return line
+
+
+def _lines(pos: _Totals, fulfil: _Totals, flight: _Totals, extra_pos: dict) -> list[dict]:
+    lines = [
+        _line("count", "Transactions", pos.count, fulfil.count, flight.count),
+        _line(
+            "gross",
+            "Gross sales (before discounts, excl. tax)",
+            pos.gross,
+            None,
+            flight.gross,
+            compared=False,
+        ),
+        _line("discounts", "Discounts", pos.discounts, None, flight.discounts, compared=False),
+        _line("returns", "Returns (incl. tax)", pos.returns, fulfil.returns, flight.returns),
+        _line("net", "Net sales (excl. tax)", pos.net, fulfil.net, flight.net),
+        _line("tax", "Tax", pos.tax, fulfil.tax, flight.tax),
+        _line("total", "Total (incl. tax)", pos.total, fulfil.total, flight.total),
+    ]
+    for rate, (amount, in_flight) in sorted(extra_pos.get("tax_by_rate", {}).items()):
+        label = f"Tax at {(Decimal(rate) * 100).normalize():f} %"
+        lines.append(_line(f"tax_rate:{rate}", label, amount, None, in_flight, compared=False))
+    return lines
+
+
+def _in_flight_kind(row: PosRow, blocked_ids: set[int]) -> str | None:
+    if row.state == TransactionState.EXCLUDED:
+        return Kind.EXCLUDED
+    if row.state == TransactionState.BLOCKED or row.id in blocked_ids:
+        return Kind.BLOCKED
+    if row.state in IN_FLIGHT_STATES:
+        return Kind.IN_FLIGHT
+    return None
+
+
+def _link_aliases(sales: list[FulfilSale], pos_by_cid: dict[str, PosRow]) -> dict[int, PosRow]:
+    """Fulfil sales whose channel_identifier is unknown but whose reference or id names a till
+    transaction: someone keyed it again, or it was posted under another id."""
+    by_ref: dict[str, PosRow] = {}
+    for row in pos_by_cid.values():
+        for ref in (row.pos_number, row.pos_id, row.channel_identifier):
+            if ref:
+                by_ref.setdefault(ref, row)
+    links = {}
+    for sale in sales:
+        if sale.channel_identifier in pos_by_cid:
+            continue
+        for ref in (sale.reference, sale.channel_identifier, sale.channel_identifier.rsplit("-", 1)[0]):
+            if ref and ref in by_ref:
+                links[sale.id] = by_ref[ref]
+                break
+    return links
+
+
+def compare_day(
+    *,
+    pos_rows: list[PosRow],
+    sales: list[FulfilSale],
+    store_warehouses: dict[str, int | None],
+    business_date: str,
+    blocked_ids: set[int] = frozenset(),
+    pos_extra: dict[str, dict] | None = None,
+) -> dict[str, StoreResult]:
+    """Compare each store's till transactions with what Fulfil holds at its warehouse.
+
+    `sales` are every Fulfil sale read for these stores: those at their warehouses on the day, and
+    those found elsewhere by channel_identifier. `blocked_ids`: transactions with an open exception.
+    """
+    pos_extra = pos_extra or {}
+    pos_by_cid = {row.channel_identifier: row for row in pos_rows}
+    store_of_warehouse = {wh: store for store, wh in store_warehouses.items() if wh}
+    unique_sales = list({sale.id: sale for sale in sales}.values())
+    aliases = _link_aliases(unique_sales, pos_by_cid)
+    sales_of_txn: dict[int, list[FulfilSale]] = defaultdict(list)
+    at_store: dict[str, list[FulfilSale]] = defaultdict(list)
+    items: dict[str, list[Item]] = defaultdict(list)
+    for sale in unique_sales:
+        owner = pos_by_cid.get(sale.channel_identifier) or aliases.get(sale.id)
+        here = store_of_warehouse.get(sale.warehouse) if sale.sale_date in ("", business_date) else None
+        if here:
+            at_store[here].append(sale)
+        if owner:
+            sales_of_txn[owner.id].append(sale)
+            if here and here != owner.pos_location_id:
+                items[here].append(
+                    Item(
+                        Kind.FOREIGN,
+                        owner,
+                        owner.channel_identifier,
+                        [sale.id],
+                        sale.warehouse,
+                        ZERO,
+                        sale.total,
+                        f"A sale of store {owner.pos_location_id}, posted to this warehouse",
+                    )
+                )
+        elif here:
+            items[here].append(
+                Item(
+                    Kind.FOREIGN,
+                    None,
+                    sale.channel_identifier,
+                    [sale.id],
+                    sale.warehouse,
+                    ZERO,
+                    sale.total,
+                    f"Fulfil sale {sale.reference or sale.id} matches no till transaction",
+                )
+            )
+
+    pos_t: dict[str, _Totals] = defaultdict(_Totals)
+    flight_t: dict[str, _Totals] = defaultdict(_Totals)
+    for row in pos_rows:
+        store = row.pos_location_id
+        pos_t[store].add_pos(row)
+        found = sales_of_txn.get(row.id, [])
+        item = _classify(row, found, store_warehouses.get(store), business_date, blocked_ids)
+        if item:
+            items[store].append(item)
+            if item.explained:
+                flight_t[store].add_pos(row)
+
+    results = {}
+    for store, warehouse in store_warehouses.items():
+        fulfil = _Totals()
+        for sale in at_store.get(store, []):
+            fulfil.add_fulfil(sale)
+        pos, flight = pos_t[store], flight_t[store]
+        lines = _lines(pos, fulfil, flight, pos_extra.get(store, {}))
+        store_items = items.get(store, [])
+        results[store] = StoreResult(
+            pos_location_id=store,
+            warehouse_id=warehouse,
+            lines=lines,
+            items=store_items,
+            status=_day_status(lines, store_items),
+            pos_count=pos.count,
+            fulfil_count=fulfil.count,
+            in_flight_count=flight.count,
+            pos_total=pos.total,
+            fulfil_total=fulfil.total,
+            in_flight_total=flight.total,
+        )
+    return results
+
+
+def _classify(
+    row: PosRow, found: list[FulfilSale], warehouse: int | None, business_date: str, blocked_ids: set[int]
+) -> Item | None:
+    cid = row.channel_identifier
+    if not found:
+        kind = _in_flight_kind(row, blocked_ids) or Kind.MISSING
+        detail = "" if kind != Kind.MISSING else "Posted by us but Fulfil holds no sale with this id"
+        return Item(kind, row, cid, [], None, row.total, ZERO, detail)
+    # The sale posted under the exact id is the real one; any other is the copy.
+    found = sorted(found, key=lambda s: (s.channel_identifier != cid, s.id))
+    primary = found[0]
+    ids = [sale.id for sale in found]
+    if len(found) > 1:
+        extra = sum((sale.total for sale in found[1:]), ZERO)
+        return Item(
+            Kind.DUPLICATE,
+            row,
+            cid,
+            ids,
+            primary.warehouse,
+            ZERO,
+            extra,
+            f"Fulfil holds {len(found)} sales for this transaction",
+        )
+    if warehouse and primary.warehouse != warehouse:
+        return Item(
+            Kind.WRONG_WAREHOUSE,
+            row,
+            cid,
+            ids,
+            primary.warehouse,
+            row.total,
+            ZERO,
+            f"Fulfil holds it at warehouse {primary.warehouse}",
+        )
+    if primary.sale_date and primary.sale_date != business_date:
+        return Item(
+            Kind.MISSING,
+            row,
+            cid,
+            ids,
+            primary.warehouse,
+            row.total,
+            ZERO,
+            f"Fulfil holds it on {primary.sale_date}, not this day",
+        )
+    if (primary.total, primary.untaxed, primary.tax) != (row.total, row.subtotal, row.tax_total):
+        return Item(
+            Kind.AMOUNT,
+            row,
+            cid,
+            ids,
+            primary.warehouse,
+            row.total,
+            primary.total,
+            f"Fulfil: {primary.untaxed} + tax {primary.tax}; till: {row.subtotal} + tax {row.tax_total}",
+        )
+    return None
+
+
+def _day_status(lines: list[dict], items: list[Item]) -> str:
+    if any(not item.explained for item in items):
+        return DayStatus.UNEXPLAINED
+    statuses = {line["status"] for line in lines if line["status"]}
+    if DayStatus.UNEXPLAINED in statuses:
+        return DayStatus.UNEXPLAINED
+    if items or DayStatus.EXPLAINED in statuses:
+        return DayStatus.EXPLAINED
+    return DayStatus.BALANCED

@@ -1,0 +1,355 @@
+"""Writes for reconciliation: generate a day's reports, mark days stale, regenerate, close a month.
+
+A run is never edited. Regenerating a day adds a run and moves the day's pointer; after a month is
+signed off the pointer still moves (so finance sees what changed) but the signed-off run stays the
+month's figure and the report shows the difference as a post-close adjustment.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import time
+import zoneinfo
+from collections import defaultdict
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.services import audit_record
+from integration.models import PosSource
+from reconciliation import pos_side
+from reconciliation.compare import ZERO, StoreResult, compare_day, line_status
+from reconciliation.fulfil_side import FulfilReader
+from reconciliation.models import (
+    DayStatus,
+    MonthClose,
+    ReconciliationDay,
+    ReconciliationRun,
+    TenderBatch,
+    VarianceItem,
+)
+
+Trigger = ReconciliationRun.Trigger
+logger = logging.getLogger("reconciliation")
+
+
+@dataclasses.dataclass
+class GenerationResult:
+    runs: list[ReconciliationRun]
+    api_calls: int
+    seconds: float
+    stores: int
+    transactions: int
+
+
+def _client():
+    from integration.fulfil.client import get_client
+
+    return get_client()
+
+
+def reconciliation_generate(
+    *,
+    source: PosSource,
+    business_date: dt.date,
+    pos_location_ids: list[str] | None = None,
+    trigger: str = Trigger.NIGHTLY,
+    actor=None,
+    client=None,
+) -> GenerationResult:
+    """Compare the tills with Fulfil for one source's business day: every store, or the ones named.
+
+    Reading Fulfil: every sale at the stores' warehouses on the day (in pages), plus the source's
+    sales held anywhere else — by channel_identifier prefix when all stores are in the run, by the
+    transactions' own ids when only a few are.
+    """
+    started = time.monotonic()
+    started_at = timezone.now()
+    stores = pos_side.stores_for(source=source, day=business_date, only=pos_location_ids)
+    pos = pos_side.load(source=source, day=business_date, stores=list(stores) if pos_location_ids else None)
+    reader = FulfilReader(client or _client())
+    warehouses = {store: info.warehouse_id for store, info in stores.items()}
+    error = ""
+    try:
+        sales, payments = _read_fulfil(
+            reader, source, business_date, warehouses, pos, partial=bool(pos_location_ids)
+        )
+    except Exception as exc:  # any failure reading Fulfil becomes a visible failed run
+        logger.exception("reconciliation: reading Fulfil failed for %s %s", source.code, business_date)
+        sales, payments, error = [], {}, f"{type(exc).__name__}: {exc}"
+    results = compare_day(
+        pos_rows=pos.rows,
+        sales=sales,
+        store_warehouses=warehouses,
+        business_date=business_date.isoformat(),
+        blocked_ids=set(pos.group_of),
+        pos_extra=pos.extra,
+    )
+    tenders = _tender_lines(source, business_date, list(stores), pos.tenders, payments)
+    runs = _persist(
+        source=source,
+        day=business_date,
+        stores=stores,
+        results=results,
+        tenders=tenders,
+        group_of=pos.group_of,
+        meta={
+            "trigger": trigger,
+            "actor": actor,
+            "calls": reader.calls,
+            "started_at": started_at,
+            "ms": int((time.monotonic() - started) * 1000),
+            "error": error,
+        },
+    )
+    return GenerationResult(runs, reader.calls, time.monotonic() - started, len(stores), len(pos.rows))
+
+
+def _read_fulfil(reader, source, day, warehouses, pos, *, partial: bool):
+    warehouse_ids = [wh for wh in warehouses.values() if wh]
+    sales = reader.sales_at_warehouses(warehouse_ids, day)
+    if partial:
+        sales += reader.strays_by_identifier([row.channel_identifier for row in pos.rows], warehouse_ids)
+    else:
+        sales += reader.strays_by_prefix(source.code, day, warehouse_ids)
+    refs = list(
+        TenderBatch.objects.filter(source=source, business_date=day, pos_location_id__in=list(warehouses))
+        .exclude(fulfil_reference="")
+        .values_list("fulfil_reference", flat=True)
+    )
+    payments = reader.payments_by_reference(refs) if refs else {}
+    return sales, payments
+
+
+def _tender_lines(source, day, stores, pos_tenders, payments) -> dict[str, list[dict]]:
+    """Per store and tender: what the tills took, the engine's batches, and what Fulfil holds for them."""
+    batches = defaultdict(list)
+    for batch in TenderBatch.objects.filter(source=source, business_date=day, pos_location_id__in=stores):
+        batches[(batch.pos_location_id, batch.tender_type)].append(batch)
+    out: dict[str, list[dict]] = defaultdict(list)
+    keys = set(pos_tenders) | set(batches)
+    for store, tender in sorted(keys):
+        taken, in_flight = pos_tenders.get((store, tender), (ZERO, ZERO))
+        store_batches = sorted(batches.get((store, tender), []), key=lambda b: b.sequence)
+        line = {
+            "tender": tender,
+            "pos": str(taken),
+            "in_flight": str(in_flight),
+            "batches": [],
+            "fulfil": None,
+            "variance": None,
+            "status": "",
+        }
+        if store_batches:
+            held = ZERO
+            unposted = ZERO
+            for batch in store_batches:
+                found = sum((p["amount"] for p in payments.get(batch.fulfil_reference, [])), ZERO)
+                held += found
+                if batch.state != TenderBatch.State.POSTED:
+                    unposted += batch.amount
+                line["batches"].append(
+                    {
+                        "sequence": batch.sequence,
+                        "amount": str(batch.amount),
+                        "state": batch.state,
+                        "fulfil_reference": batch.fulfil_reference,
+                        "fulfil_amount": str(found),
+                        "transactions": batch.transaction_count,
+                    }
+                )
+            variance = taken - held
+            line.update(
+                fulfil=str(held), variance=str(variance), status=line_status(variance, in_flight + unposted)
+            )
+        out[store].append(line)
+    return out
+
+
+@transaction.atomic
+def _persist(
+    *, source, day, stores, results: dict[str, StoreResult], tenders, group_of, meta
+) -> list[ReconciliationRun]:
+    closed = MonthClose.objects.filter(month=day.replace(day=1)).exists()
+    share = meta["calls"] // max(1, len(results))
+    runs = []
+    for store, result in results.items():
+        status = result.status
+        if any(line["status"] == DayStatus.UNEXPLAINED for line in tenders.get(store, [])):
+            status = DayStatus.UNEXPLAINED
+        if meta["error"]:
+            status = DayStatus.FAILED
+        runs.append(
+            ReconciliationRun(
+                source=source,
+                pos_location_id=store,
+                business_date=day,
+                generated_at=meta["started_at"],
+                trigger=meta["trigger"],
+                generated_by=meta["actor"],
+                status=status,
+                fulfil_warehouse_id=result.warehouse_id,
+                pos_count=result.pos_count,
+                fulfil_count=result.fulfil_count,
+                in_flight_count=result.in_flight_count,
+                pos_total=result.pos_total,
+                fulfil_total=result.fulfil_total,
+                in_flight_total=result.in_flight_total,
+                variance=result.variance,
+                unexplained=result.unexplained,
+                figures=result.lines,
+                tenders=tenders.get(store, []),
+                api_calls=share,
+                duration_ms=meta["ms"],
+                after_close=closed,
+                error=meta["error"],
+            )
+        )
+    ReconciliationRun.objects.bulk_create(runs, batch_size=500)
+    VarianceItem.objects.bulk_create(
+        [
+            VarianceItem(
+                run=run,
+                kind=item.kind,
+                explained=item.explained,
+                transaction_id=item.txn.id if item.txn else None,
+                channel_identifier=item.channel_identifier,
+                fulfil_sale_ids=item.fulfil_sale_ids,
+                fulfil_warehouse_id=item.fulfil_warehouse_id,
+                pos_amount=item.pos_amount,
+                fulfil_amount=item.fulfil_amount,
+                difference=item.difference,
+                exception_group_id=group_of.get(item.txn.id) if item.txn else None,
+                detail=item.detail[:300],
+            )
+            for run in runs
+            # A failed read would make every sale look missing: keep no items, only the error.
+            for item in ([] if meta["error"] else results[run.pos_location_id].items)
+        ],
+        batch_size=2000,
+    )
+    _days_point_at(source, day, stores, runs, meta["started_at"])
+    return runs
+
+
+def _days_point_at(source, day, stores, runs, started_at) -> None:
+    existing = {
+        d.pos_location_id: d
+        for d in ReconciliationDay.objects.filter(
+            source=source, business_date=day, pos_location_id__in=[r.pos_location_id for r in runs]
+        )
+    }
+    new, changed = [], []
+    for run in runs:
+        found = existing.get(run.pos_location_id)
+        day_row = found or ReconciliationDay(
+            source=source, pos_location_id=run.pos_location_id, business_date=day
+        )
+        day_row.pos_location_name = stores[run.pos_location_id].name
+        day_row.current_run = run
+        day_row.status, day_row.variance, day_row.unexplained = run.status, run.variance, run.unexplained
+        # A late post that arrived while this run was reading stays stale for the next pass.
+        if day_row.stale_since and day_row.stale_since <= started_at:
+            day_row.stale_since = None
+        (changed if found else new).append(day_row)
+    ReconciliationDay.objects.bulk_create(new, batch_size=500)
+    ReconciliationDay.objects.bulk_update(
+        changed,
+        ["pos_location_name", "current_run", "status", "variance", "unexplained", "stale_since"],
+        batch_size=500,
+    )
+
+
+def day_mark_stale(*, source: PosSource, pos_location_id: str, business_date: dt.date) -> bool:
+    """Called by the sync engine when a transaction of an already-reconciled day posts late.
+
+    The next stale sweep regenerates the day. Returns False when the day has no report yet (the
+    nightly run will include the transaction anyway).
+    """
+    return (
+        bool(
+            ReconciliationDay.objects.filter(
+                source=source,
+                pos_location_id=pos_location_id,
+                business_date=business_date,
+                stale_since__isnull=True,
+            ).update(stale_since=timezone.now())
+        )
+        or ReconciliationDay.objects.filter(
+            source=source, pos_location_id=pos_location_id, business_date=business_date
+        ).exists()
+    )
+
+
+def stale_days_regenerate(*, client=None) -> int:
+    """Regenerate every day marked stale, one Fulfil read per source and day."""
+    todo = defaultdict(list)
+    for day in ReconciliationDay.objects.filter(stale_since__isnull=False).select_related("source"):
+        todo[(day.source, day.business_date)].append(day.pos_location_id)
+    for (source, business_date), stores in todo.items():
+        reconciliation_generate(
+            source=source,
+            business_date=business_date,
+            pos_location_ids=stores,
+            trigger=Trigger.LATE_POST,
+            client=client,
+        )
+    return sum(len(stores) for stores in todo.values())
+
+
+def previous_business_date(source: PosSource, now: dt.datetime | None = None) -> dt.date:
+    """Yesterday in the stores' own timezone."""
+    local = (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(source.timezone))
+    return local.date() - dt.timedelta(days=1)
+
+
+def nightly_generate(*, now: dt.datetime | None = None, client=None) -> list[tuple[str, dt.date]]:
+    """For every active source whose previous business day has no nightly run yet, generate it.
+
+    Runs hourly, so each source is reconciled soon after its own midnight wherever its stores are.
+    """
+    done = []
+    for source in PosSource.objects.filter(active=True):
+        day = previous_business_date(source, now)
+        if ReconciliationRun.objects.filter(
+            source=source, business_date=day, trigger=Trigger.NIGHTLY
+        ).exists():
+            continue
+        if not pos_side.stores_for(source=source, day=day):
+            continue  # no mapped store and no sales: nothing to reconcile yet
+        reconciliation_generate(source=source, business_date=day, trigger=Trigger.NIGHTLY, client=client)
+        done.append((source.code, day))
+    return done
+
+
+def month_close_sign_off(*, month: dt.date, actor, note: str, summary: dict) -> MonthClose:
+    """Finance signs a month off: each day's current run becomes the locked figure."""
+    month = month.replace(day=1)
+    if not note.strip():
+        raise ValueError("A sign-off needs a note.")
+    with transaction.atomic():
+        if MonthClose.objects.select_for_update().filter(month=month).exists():
+            raise ValueError(f"{month:%B %Y} is already signed off.")
+        close = MonthClose.objects.create(
+            month=month, signed_off_by=actor, signed_off_at=timezone.now(), note=note.strip(), summary=summary
+        )
+        days = ReconciliationDay.objects.filter(
+            business_date__gte=month, business_date__lt=_next_month(month)
+        )
+        locked = days.update(closed_run=F("current_run"))
+        audit_record(
+            actor=actor,
+            action="reconciliation.month_close",
+            obj=close,
+            before={},
+            after={"month": month.isoformat(), "days_locked": locked},
+            note=note.strip(),
+        )
+    return close
+
+
+def _next_month(month: dt.date) -> dt.date:
+    return (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)

@@ -27,12 +27,14 @@ EXPLANATIONS = {
     ExceptionType.TAX_DISCREPANCY: {
         "what": "The tax the till charged differs from what Fulfil computes under the tax map by more than "
         "the tolerance.",
-        "why": "Posting would put a different VAT figure in the ledger from the one on the customer's receipt.",
+        "why": "Posting would put a different VAT figure in the ledger from the one on the "
+        "customer's receipt.",
         "fix": "If the tax map is wrong, correct it and requeue. If the difference is rounding, finance can "
         "accept it (within the limit) and the sale posts with an adjustment line.",
     },
     ExceptionType.SYNC_TIMEOUT: {
-        "what": "Fulfil has not accepted these transactions after repeated tries (it was busy, slow or down).",
+        "what": "Fulfil has not accepted these transactions after repeated tries (it was busy, "
+        "slow or down).",
         "why": "They will keep retrying by themselves; until then Fulfil's stock and sales are "
         "behind the tills.",
         "fix": "Usually nothing: check Health for Fulfil's error rate. Retry now once Fulfil is back.",

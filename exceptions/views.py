@@ -168,8 +168,8 @@ def _fix_context(group):
 
 def _fix_response(request, group, summary=None, error=None):
     group.refresh_from_db()
-    context = _detail_context(request, group, summary=summary, error=error)
     if request.htmx:
+        context = _detail_context(request, group, summary=summary, error=error)
         return render(request, "exceptions/_group_body.html", context)
     if error:
         messages.error(request, error)

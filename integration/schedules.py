@@ -8,6 +8,9 @@ can be tuned per deployment and are shown on the Health page.
 def schedule_definitions() -> list[tuple[str, str, int]]:
     return [
         ("worker heartbeat", "integration.tasks.worker_heartbeat", 1),
+        ("exceptions: wake snoozed groups", "exceptions.tasks.wake_snoozed_groups", 5),
+        ("exceptions: alerts", "exceptions.tasks.send_alerts", 5),
+        ("exceptions: daily digest", "exceptions.tasks.send_daily_digest", 24 * 60),
     ]
 
 

@@ -76,7 +76,7 @@ def bulk_action_run(*, job_id: int) -> BulkAction:
     if job.status == BulkAction.Status.DONE:
         return job
     BulkAction.objects.filter(pk=job.pk).update(status=BulkAction.Status.RUNNING)
-    outcome = {"groups": 0, "ready": 0, "still_blocked": 0, "errors": []}
+    outcome = {"groups": 0, "ready": 0, "blocked": 0, "errors": []}
     try:
         for group in ExceptionGroup.objects.filter(pk__in=job.group_ids).iterator():
             _apply(job, group, outcome)
@@ -100,7 +100,7 @@ def _apply(job: BulkAction, group: ExceptionGroup, outcome: dict) -> None:
         if job.action == BulkAction.Action.REQUEUE:
             summary = fixes.group_requeue(group=group, actor=actor)
             outcome["ready"] += summary.get("ready", 0)
-            outcome["still_blocked"] += summary.get("still_blocked", summary.get("blocked", 0))
+            outcome["blocked"] += summary.get("blocked", 0)
         elif job.action == BulkAction.Action.ASSIGN:
             from django.contrib.auth import get_user_model
 

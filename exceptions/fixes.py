@@ -14,7 +14,7 @@ from django.db import transaction
 from accounts.roles import ADMIN, FINANCE, has_role
 from accounts.services import audit_record
 from exceptions import selectors
-from exceptions.models import Acceptance, ExceptionGroup, ExceptionType
+from exceptions.models import ExceptionGroup, ExceptionType
 from exceptions.services import exception_group_resolve
 from integration.models import PosTransaction
 
@@ -87,23 +87,17 @@ def link_return(*, txn: PosTransaction, original: PosTransaction, actor) -> dict
 
 @transaction.atomic
 def approve_blind_return(*, group: ExceptionGroup, actor, note: str) -> dict:
-    """Finance: post these returns without an original, costed under the configured policy."""
+    """Finance: post these returns without an original, costed under the configured policy.
+
+    The group closes as *accepted*; validation never raises an accepted problem again for the
+    transactions it covered, so the requeue releases them.
+    """
     _require_finance(actor)
     _expect(group, ExceptionType.UNLINKED_RETURN)
+    _require_note(note)
     txns = list(selectors.group_transactions(group=group))
-    for txn in txns:
-        Acceptance.objects.get_or_create(
-            transaction=txn, kind=Acceptance.Kind.BLIND_RETURN, defaults={"accepted_by": actor, "note": note}
-        )
     PosTransaction.objects.filter(pk__in=[t.pk for t in txns]).update(blind_return_approved=True)
-    audit_record(
-        actor=actor,
-        action="exception_group.blind_return_approved",
-        obj=group,
-        after={"transactions": len(txns)},
-        note=note,
-    )
-    return _fixed_then_requeue(group, actor, note, resolution=ExceptionGroup.Resolution.ACCEPTED)
+    return _accept_then_requeue(group, txns, actor, note)
 
 
 @transaction.atomic
@@ -111,21 +105,23 @@ def accept_tax_variance(*, group: ExceptionGroup, actor, note: str) -> dict:
     """Finance: post with an adjustment line for the difference, within TAX_ACCEPT_LIMIT each."""
     _require_finance(actor)
     _expect(group, ExceptionType.TAX_DISCREPANCY)
+    _require_note(note)
     limit = settings.TAX_ACCEPT_LIMIT
-    occurrences = group.occurrences.filter(is_open=True).select_related("transaction")
-    over = [o.transaction for o in occurrences if abs(_variance(o.detail)) > limit]
+    occurrences = list(group.occurrences.filter(is_open=True).select_related("transaction"))
+    over = [o for o in occurrences if abs(_variance(o.detail)) > limit]
     if over:
         raise ValidationError(
             f"{len(over)} transaction(s) differ by more than {limit}; fix the tax map instead, or raise "
             "TAX_ACCEPT_LIMIT with your finance lead."
         )
-    for occ in occurrences:
-        Acceptance.objects.update_or_create(
-            transaction=occ.transaction,
-            kind=Acceptance.Kind.TAX_VARIANCE,
-            defaults={"amount": _variance(occ.detail), "accepted_by": actor, "note": note},
-        )
-    return _fixed_then_requeue(group, actor, note, resolution=ExceptionGroup.Resolution.ACCEPTED)
+    return _accept_then_requeue(group, [o.transaction for o in occurrences], actor, note)
+
+
+def _accept_then_requeue(group, txns, actor, note) -> dict:
+    exception_group_resolve(
+        group=group, actor=actor, resolution=ExceptionGroup.Resolution.ACCEPTED, note=note
+    )
+    return _requeue(txns, actor)
 
 
 def group_resolve_with_note(
@@ -135,6 +131,11 @@ def group_resolve_with_note(
         raise ValidationError("Say why, so the next person knows.")
     resolution = ExceptionGroup.Resolution.IGNORED if ignore else ExceptionGroup.Resolution.MANUAL
     return exception_group_resolve(group=group, actor=actor, resolution=resolution, note=note)
+
+
+def _require_note(note: str) -> None:
+    if not note.strip():
+        raise ValidationError("Say why, so the next person knows.")
 
 
 def _variance(detail: dict) -> Decimal:

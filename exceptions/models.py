@@ -152,32 +152,3 @@ class BulkAction(models.Model):
     @property
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else (100 if self.status == "done" else 0)
-
-
-class Acceptance(models.Model):
-    """A person's decision that lets a transaction post despite a finding: finance accepting a tax
-    variance (posted with an adjustment line) or approving a return as blind (no original)."""
-
-    class Kind(models.TextChoices):
-        TAX_VARIANCE = "tax_variance", "Tax variance accepted"
-        BLIND_RETURN = "blind_return", "Blind return approved"
-
-    transaction = models.ForeignKey(PosTransaction, on_delete=models.CASCADE, related_name="acceptances")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    amount = models.DecimalField(
-        **MONEY, default=Decimal("0.00"), help_text="Tax variance accepted (POS − Fulfil)."
-    )
-    note = models.TextField(blank=True)
-    accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(fields=["transaction", "kind"], name="acceptance_once_per_kind")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_kind_display()} on {self.transaction_id}"

@@ -180,7 +180,7 @@ def _fix_response(request, group, summary=None, error=None):
 
 def _summary_text(summary: dict) -> str:
     ready = summary.get("ready", 0)
-    blocked = summary.get("still_blocked", summary.get("blocked", 0))
+    blocked = summary.get("blocked", 0)
     return f"{ready} transaction(s) released to post; {blocked} still blocked."
 
 

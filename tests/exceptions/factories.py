@@ -5,8 +5,9 @@ from tests.factories import PosTransactionFactory
 
 def blocked_by_location(source, location="loc-new", n=3, name="New Street", **txn_kwargs):
     txns = [
-        PosTransactionFactory(source=source, pos_location_id=location, pos_location_name=name, state="blocked",
-                              **txn_kwargs)
+        PosTransactionFactory(
+            source=source, pos_location_id=location, pos_location_name=name, state="blocked", **txn_kwargs
+        )
         for _ in range(n)
     ]
     for txn in txns:

@@ -21,7 +21,9 @@ def groups(db):
     return source
 
 
-def test_list_shows_groups_sorted_by_money_at_risk_with_summary_strip(ops_client, groups, django_assert_max_num_queries):
+def test_list_shows_groups_sorted_by_money_at_risk_with_summary_strip(
+    ops_client, groups, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(15):
         response = ops_client.get(reverse("exceptions:list"))
     page = response.content.decode()
@@ -37,7 +39,10 @@ def test_summary_chip_filters_by_type(ops_client, groups):
 
 
 def test_filters_by_store_search_and_status(ops_client, groups):
-    assert "MYSTERY-1" not in ops_client.get(reverse("exceptions:list"), {"store": "New Street"}).content.decode()
+    assert (
+        "MYSTERY-1"
+        not in ops_client.get(reverse("exceptions:list"), {"store": "New Street"}).content.decode()
+    )
     assert "New Street" in ops_client.get(reverse("exceptions:list"), {"q": "not mapped"}).content.decode()
     resolved = ops_client.get(reverse("exceptions:list"), {"status": "resolved"}).content.decode()
     assert "No exception groups match" in resolved
@@ -71,8 +76,12 @@ def test_assign_snooze_and_resolve_are_audited(ops_client, ops_user, groups):
 
 
 def test_bulk_assign_applies_to_everything_the_filter_selects(ops_user, groups):
-    job = bulk_action_start(groups=ExceptionGroup.objects.all(), action="assign",
-                            params={"assignee": str(ops_user.pk)}, actor=ops_user)
+    job = bulk_action_start(
+        groups=ExceptionGroup.objects.all(),
+        action="assign",
+        params={"assignee": str(ops_user.pk)},
+        actor=ops_user,
+    )
     job = bulk_action_run(job_id=job.pk)
     assert job.status == BulkAction.Status.DONE and job.done == job.total == 2
     assert set(ExceptionGroup.objects.values_list("assignee", flat=True)) == {ops_user.pk}
@@ -90,7 +99,9 @@ def test_bulk_resolve_needs_a_note(ops_user, groups):
 )
 def test_only_ops_and_admin_fix_maps_from_the_workbench(persona_clients, groups, persona, allowed):
     group = ExceptionGroup.objects.get(type="unmapped_location")
-    response = persona_clients[persona].post(reverse("exceptions:fix_location", args=[group.pk]), {"warehouse": 0})
+    response = persona_clients[persona].post(
+        reverse("exceptions:fix_location", args=[group.pk]), {"warehouse": 0}
+    )
     assert (response.status_code != 403) == allowed
 
 

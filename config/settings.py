@@ -247,6 +247,10 @@ SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 100)
 SYNC_MAX_ATTEMPTS_BEFORE_ALERT = env_int("SYNC_MAX_ATTEMPTS_BEFORE_ALERT", 5)
 SYNC_RETURN_GRACE_MINUTES = env_int("SYNC_RETURN_GRACE_MINUTES", 60)
 SYNC_TAX_TOLERANCE = env_decimal("SYNC_TAX_TOLERANCE", "0.01")
+# Largest tax variance (per transaction) finance may accept from the workbench with an adjustment line.
+TAX_ACCEPT_LIMIT = env_decimal("TAX_ACCEPT_LIMIT", "5.00")
+# Unlinked returns: how far back to look for the original sale.
+RETURN_MATCH_WINDOW_DAYS = env_int("RETURN_MATCH_WINDOW_DAYS", 60)
 SYNC_POLL_INTERVAL_MINUTES = env_int("SYNC_POLL_INTERVAL_MINUTES", 10)
 CATALOG_SYNC_INTERVAL_MINUTES = env_int("CATALOG_SYNC_INTERVAL_MINUTES", 30)
 RECONCILIATION_HOUR_LOCAL = env_int("RECONCILIATION_HOUR_LOCAL", 4)

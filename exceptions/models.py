@@ -110,3 +110,45 @@ class ExceptionOccurrence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group.type} on {self.transaction_id}"
+
+
+class BulkAction(models.Model):
+    """A workbench action over everything a filter selected, run in the background with progress."""
+
+    class Action(models.TextChoices):
+        REQUEUE = "requeue", "Requeue"
+        ASSIGN = "assign", "Assign"
+        SNOOZE = "snooze", "Snooze"
+        RESOLVE = "resolve", "Resolve with a note"
+        IGNORE = "ignore", "Ignore with a note"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    action = models.CharField(max_length=10, choices=Action.choices)
+    params = models.JSONField(default=dict, blank=True)
+    group_ids = models.JSONField(default=list, help_text="The groups the filter selected when confirmed.")
+    filter_query = models.CharField(max_length=1000, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    outcome = models.JSONField(default=dict, blank=True, help_text="Per-record outcome summary.")
+    error = models.TextField(blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} × {self.total}"
+
+    @property
+    def percent(self) -> int:
+        return int(100 * self.done / self.total) if self.total else (100 if self.status == "done" else 0)

@@ -189,3 +189,74 @@ def exception_group_resolve(
         note=note,
     )
     return group
+
+
+def _group_snapshot(group: ExceptionGroup) -> dict:
+    return {
+        "status": group.status,
+        "resolution": group.resolution,
+        "assignee": group.assignee.get_username() if group.assignee_id else None,
+        "snoozed_until": group.snoozed_until.isoformat() if group.snoozed_until else None,
+    }
+
+
+@transaction.atomic
+def exception_group_assign(*, group: ExceptionGroup, assignee, actor) -> ExceptionGroup:
+    before = _group_snapshot(group)
+    group.assignee = assignee
+    group.save(update_fields=["assignee"])
+    audit_record(
+        actor=actor, action="exception_group.assigned", obj=group, before=before, after=_group_snapshot(group)
+    )
+    return group
+
+
+@transaction.atomic
+def exception_group_snooze(*, group: ExceptionGroup, until, actor, note: str = "") -> ExceptionGroup:
+    """Hide an open group until `until`; it wakes up by itself (see exception_groups_wake)."""
+    before = _group_snapshot(group)
+    group.status, group.snoozed_until = ExceptionGroup.Status.SNOOZED, until
+    group.note = note or group.note
+    group.save(update_fields=["status", "snoozed_until", "note"])
+    audit_record(
+        actor=actor,
+        action="exception_group.snoozed",
+        obj=group,
+        before=before,
+        after=_group_snapshot(group),
+        note=note,
+    )
+    return group
+
+
+@transaction.atomic
+def exception_group_reopen(*, group: ExceptionGroup, actor, note: str = "") -> ExceptionGroup:
+    before = _group_snapshot(group)
+    group.status, group.snoozed_until, group.resolution, group.resolved_at = (
+        ExceptionGroup.Status.OPEN,
+        None,
+        "",
+        None,
+    )
+    group.save(update_fields=["status", "snoozed_until", "resolution", "resolved_at"])
+    audit_record(
+        actor=actor,
+        action="exception_group.reopened",
+        obj=group,
+        before=before,
+        after=_group_snapshot(group),
+        note=note,
+    )
+    return group
+
+
+def exception_groups_wake() -> int:
+    """Snoozed groups whose time is up become open again (scheduled)."""
+    woken = 0
+    due = ExceptionGroup.objects.filter(
+        status=ExceptionGroup.Status.SNOOZED, snoozed_until__lte=timezone.now()
+    )
+    for group in due:
+        exception_group_reopen(group=group, actor=None, note="Snooze ended.")
+        woken += 1
+    return woken

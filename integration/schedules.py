@@ -19,6 +19,9 @@ def schedule_definitions() -> list[tuple[str, str, int]]:
         ),
         ("reconciliation nightly", "reconciliation.tasks.reconciliation_nightly", 60),
         ("reconciliation stale days", "reconciliation.tasks.reconciliation_regenerate_stale", 10),
+        ("exceptions: wake snoozed groups", "exceptions.tasks.wake_snoozed_groups", 5),
+        ("exceptions: alerts", "exceptions.tasks.send_alerts", 5),
+        ("exceptions: daily digest", "exceptions.tasks.send_daily_digest", 24 * 60),
     ]
 
 

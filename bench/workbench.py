@@ -1,0 +1,210 @@
+"""Workbench at scale: list and group page p95 with 1,000,000 transactions and 100,000 open
+exception occurrences, and fix-and-requeue of a 10,000-transaction group.
+
+    DATABASE_URL=postgres://… python -m bench.workbench [--transactions 1000000] [--occurrences 100000]
+
+PostgreSQL only: the data is generated with generate_series (seconds, not hours). It builds its own
+database (bench_workbench), so it never touches yours.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+
+
+def _setup_django(db_name: str) -> None:
+    import dj_database_url
+
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    base = dj_database_url.parse(url)
+    os.environ["DATABASE_URL"] = (
+        f"postgres://{base['USER']}@{base['HOST'] or '127.0.0.1'}:{base['PORT'] or 5432}/{db_name}"
+    )
+    import psycopg
+
+    with psycopg.connect(
+        f"host={base['HOST'] or '127.0.0.1'} user={base['USER']} dbname=postgres", autocommit=True
+    ) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        c.execute(f"CREATE DATABASE {db_name}")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+GENERATE_SQL = """
+INSERT INTO integration_possource (code, name, platform, timezone, currency, region, active, account_ref,
+    api_base_url, api_credentials, webhook_secret, webhook_url, poll_cursor, created_at)
+VALUES ('bench', 'Bench source', 'shopify', 'Europe/London', 'GBP', '', true, '', '', '', '', '', '{}', now());
+
+INSERT INTO integration_postransaction (source_id, pos_id, pos_number, kind, state, pos_location_id,
+    pos_location_name, register_id, register_name, staff_ref, customer_ref, occurred_at, business_date, currency,
+    taxes_included, subtotal, discount_total, tax_total, total, rounding_adjustment, original_pos_id,
+    blind_return_approved, content_hash, attempts, last_error, fulfil_sale_number, posted_with, created_at,
+    updated_at)
+SELECT (SELECT id FROM integration_possource WHERE code = 'bench'), 'T' || g, '#' || g, 'sale',
+    CASE WHEN g <= %(occ)s THEN 'blocked' ELSE 'posted' END,
+    'loc-' || (g %% 500), 'Store ' || (g %% 500), 'till-' || (g %% 7), '', '', '',
+    now() - (g || ' seconds')::interval, (now() - (g || ' seconds')::interval)::date, 'GBP', false,
+    10.00, 0, 2.00, 12.00 + (g %% 100), 0, '', false, md5(g::text) || md5(g::text), 0, '', '', '{}', now(), now()
+FROM generate_series(1, %(txns)s) AS g;
+"""
+
+
+def generate(transactions: int, occurrences: int, big_group: int) -> None:
+    from django.db import connection
+    from django.utils import timezone
+
+    from exceptions.models import ExceptionGroup
+
+    with connection.cursor() as cur:
+        cur.execute(GENERATE_SQL, {"txns": transactions, "occ": occurrences})
+    now = timezone.now()
+    source_id = (
+        connection.cursor().execute("SELECT id FROM integration_possource WHERE code='bench'").fetchone()[0]
+    )
+    # One large unmapped store (big_group transactions) and the rest spread over 2,000 SKU groups.
+    groups = [
+        ExceptionGroup(
+            fingerprint="unmapped_location:bench:loc-new",
+            type="unmapped_location",
+            severity="critical",
+            title="Store 'New Street' is not mapped to a Fulfil warehouse",
+            source_id=source_id,
+            subject="loc-new",
+            context={"pos_location_id": "loc-new", "pos_location_name": "New Street"},
+            first_seen=now,
+            last_seen=now,
+        )
+    ]
+    groups += [
+        ExceptionGroup(
+            fingerprint=f"sku_mismatch:bench:SKU-{i}",
+            type="sku_mismatch",
+            severity="critical",
+            title=f"SKU 'SKU-{i}' is not in the Fulfil catalog",
+            source_id=source_id,
+            subject=f"SKU-{i}",
+            context={"sku": f"SKU-{i}"},
+            first_seen=now,
+            last_seen=now,
+        )
+        for i in range(2000)
+    ]
+    ExceptionGroup.objects.bulk_create(groups, batch_size=1000)
+    big_id = ExceptionGroup.objects.get(subject="loc-new").pk
+    with connection.cursor() as cur:
+        cur.execute(
+            "UPDATE integration_postransaction SET pos_location_id='loc-new', pos_location_name='New Street' "
+            "WHERE pos_id IN (SELECT 'T' || g FROM generate_series(1, %s) g)",
+            [big_group],
+        )
+        cur.execute(
+            """INSERT INTO exceptions_exceptionoccurrence (group_id, transaction_id, created_at, is_open, detail)
+               SELECT CASE WHEN t.pos_location_id = 'loc-new' THEN %s
+                           ELSE (SELECT id FROM exceptions_exceptiongroup WHERE subject = 'SKU-' || (t.id %% 2000)) END,
+                      t.id, now(), true, '{}'
+               FROM integration_postransaction t WHERE t.state = 'blocked'""",
+            [big_id],
+        )
+        cur.execute(
+            """UPDATE exceptions_exceptiongroup g SET open_count = s.n, money_at_risk = s.m, stores = s.st
+               FROM (SELECT o.group_id, count(*) n, sum(abs(t.total)) m,
+                            jsonb_agg(DISTINCT t.pos_location_name) FILTER (WHERE true) st
+                     FROM exceptions_exceptionoccurrence o JOIN integration_postransaction t ON t.id = o.transaction_id
+                     WHERE o.is_open GROUP BY o.group_id) s
+               WHERE g.id = s.group_id"""
+        )
+        cur.execute(
+            "UPDATE exceptions_exceptiongroup SET stores = (SELECT jsonb_agg(x) FROM "
+            "(SELECT jsonb_array_elements(stores) x LIMIT 50) y)"
+        )
+        cur.execute("ANALYZE")
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18] if len(samples) >= 20 else max(samples)
+
+
+def measure_pages(runs: int) -> dict:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from exceptions.models import ExceptionGroup
+
+    user = get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-pass-123")
+    client = Client()
+    client.force_login(user)
+    big = ExceptionGroup.objects.get(subject="loc-new")
+    some = list(ExceptionGroup.objects.filter(type="sku_mismatch").values_list("pk", flat=True)[:runs])
+    urls = {
+        "list (default: open, by money at risk)": ["/exceptions/"] * runs,
+        "list filtered (type + store + sort by count)": [
+            "/exceptions/?type=sku_mismatch&store=Store+4&sort=-open_count"
+        ]
+        * runs,
+        "group page (10,000-transaction group)": [f"/exceptions/{big.pk}/"] * runs,
+        "group page (typical group)": [f"/exceptions/{pk}/" for pk in some],
+    }
+    results = {}
+    for label, paths in urls.items():
+        client.get(paths[0])  # warm
+        samples = []
+        for path in paths:
+            t0 = time.perf_counter()
+            response = client.get(path)
+            samples.append((time.perf_counter() - t0) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+        results[label] = {"p50_ms": round(statistics.median(samples), 1), "p95_ms": round(p95(samples), 1)}
+    return results
+
+
+def measure_requeue() -> dict:
+    """Fix the 10,000-transaction unmapped store and requeue it, as the workbench does."""
+    from django.contrib.auth import get_user_model
+
+    from exceptions.fixes import fix_unmapped_location
+    from exceptions.models import ExceptionGroup
+    from mappings.models import FulfilWarehouse
+
+    warehouse = FulfilWarehouse.objects.create(fulfil_id=999001, code="ST-NEW", name="New Street")
+    group = ExceptionGroup.objects.get(subject="loc-new")
+    actor = get_user_model().objects.get(username="bench")
+    t0 = time.perf_counter()
+    summary = fix_unmapped_location(group=group, warehouse=warehouse, actor=actor)
+    seconds = time.perf_counter() - t0
+    return {"seconds": round(seconds, 2), "summary": {k: v for k, v in summary.items() if isinstance(v, int)}}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--transactions", type=int, default=1_000_000)
+    parser.add_argument("--occurrences", type=int, default=100_000)
+    parser.add_argument("--big-group", type=int, default=10_000)
+    parser.add_argument("--runs", type=int, default=40)
+    parser.add_argument("--skip-requeue", action="store_true")
+    args = parser.parse_args()
+    _setup_django("bench_workbench")
+    t0 = time.perf_counter()
+    generate(args.transactions, args.occurrences, args.big_group)
+    out = {
+        "transactions": args.transactions,
+        "open_occurrences": args.occurrences,
+        "generate_seconds": round(time.perf_counter() - t0, 1),
+        "pages": measure_pages(args.runs),
+    }
+    if not args.skip_requeue:
+        out["fix_and_requeue_10k"] = measure_requeue()
+    print(json.dumps(out, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

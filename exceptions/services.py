@@ -189,3 +189,8 @@ def exception_group_resolve(
         note=note,
     )
     return group
+
+
+def exception_group_counters_refresh(*, group: ExceptionGroup) -> None:
+    """Recount a group after occurrences were written in bulk (the engine's validator does that)."""
+    _refresh_counters(group)

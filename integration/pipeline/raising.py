@@ -115,3 +115,15 @@ def _close_many(*, occurrence_ids: list[int]) -> None:
     # A group left with nothing open resolves itself as "auto" inside the counter refresh.
     for group in ExceptionGroup.objects.select_for_update().filter(id__in=group_ids):
         exception_group_counters_refresh(group=group)
+
+
+@transaction.atomic
+def problems_open(*, items: list[tuple[PosTransaction, Problem]]) -> None:
+    """Open occurrences for (transaction, problem) pairs, grouped by root cause."""
+    by_fingerprint: dict[str, list[tuple[int, Problem]]] = defaultdict(list)
+    transactions = {}
+    for txn, problem in items:
+        by_fingerprint[problem.fingerprint].append((txn.pk, problem))
+        transactions[txn.pk] = txn
+    for fingerprint, grouped in by_fingerprint.items():
+        _open_many(fingerprint=fingerprint, items=grouped, transactions=transactions)

@@ -222,6 +222,11 @@ FULFIL_OAUTH_TOKEN = env("FULFIL_OAUTH_TOKEN")
 FULFIL_SANDBOX_ENABLED = env_bool("FULFIL_SANDBOX_ENABLED", DEBUG)
 FULFIL_SANDBOX_URL = env("FULFIL_SANDBOX_URL", "http://127.0.0.1:8000/sandbox/fulfil/api/v2")
 FULFIL_SANDBOX_API_KEY = env("FULFIL_SANDBOX_API_KEY", "sandbox-key")
+# True: get_client() drives the sandbox in-process through httpx's WSGI transport (tests turn it on).
+FULFIL_SANDBOX_INPROCESS = env_bool("FULFIL_SANDBOX_INPROCESS", False)
+# How long the sandbox's "commit then time out" fault holds a response over a real socket; must
+# exceed the client's read timeout.
+FULFIL_SANDBOX_HANG_SECONDS = float(env("FULFIL_SANDBOX_HANG_SECONDS", "35"))
 FULFIL_CONNECT_TIMEOUT = float(env("FULFIL_CONNECT_TIMEOUT", "5"))
 FULFIL_READ_TIMEOUT = float(env("FULFIL_READ_TIMEOUT", "30"))
 FULFIL_RATE_LIMIT_PER_SECOND = float(env("FULFIL_RATE_LIMIT_PER_SECOND", "8"))

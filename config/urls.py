@@ -13,4 +13,5 @@ urlpatterns = [
     path("exceptions/", include("exceptions.urls")),
     path("maps/", include("mappings.urls")),
     path("reconciliation/", include("reconciliation.urls")),
+    path("sandbox/", include("integration.sandbox.urls")),
 ]

@@ -67,3 +67,7 @@ def outsider_client(outsider_user):
 @pytest.fixture
 def persona_clients(ops_client, finance_client, admin_client_, outsider_client):
     return {"ops": ops_client, "finance": finance_client, "admin": admin_client_, "outsider": outsider_client}
+
+
+# The Fulfil sandbox fixtures: sandbox, fulfil_client, live_sandbox, live_fulfil_client.
+pytest_plugins = ["tests.fulfil_fixtures"]

@@ -1,0 +1,87 @@
+"""What one POS transaction looks like as a Fulfil `sale.sale`, and the walk-in party it sells to.
+
+Everything here comes from `posted_with`, written by validation: the poster sends exactly what was
+validated, with no map look-ups of its own.
+"""
+
+from decimal import Decimal
+
+from django.core.cache import cache
+
+from integration.models import PosTransaction
+from integration.pipeline.money import fulfil_line_amount, money
+
+WALK_IN_CACHE_SECONDS = 7 * 24 * 3600
+
+
+def walk_in_name(txn: PosTransaction) -> str:
+    return f"Walk-in — {txn.pos_location_name or txn.pos_location_id}"
+
+
+def _cache_key(client, name: str) -> str:
+    return f"fulfil-walk-in:{getattr(client, 'base_url', '')}:{name}"
+
+
+def walk_in_parties(*, client, names: set[str], record_call) -> dict[str, int]:
+    """One anonymous party per store, found or created once and cached (two calls at most, ever)."""
+    found = {name: cache.get(_cache_key(client, name)) for name in names}
+    missing = sorted(name for name, party in found.items() if not party)
+    if missing:
+        rows = record_call(
+            "party_lookup",
+            lambda: client.search_read("party.party", [["name", "in", missing]], fields=["id", "name"]),
+        )
+        for row in rows:
+            found.setdefault(row["name"], None)
+            found[row["name"]] = found[row["name"]] or row["id"]
+        still = [name for name in missing if not found.get(name)]
+        if still:
+            ids = record_call(
+                "party_create", lambda: client.create("party.party", [{"name": name} for name in still])
+            )
+            found.update(zip(still, ids, strict=True))
+        for name in missing:
+            cache.set(_cache_key(client, name), found[name], WALK_IN_CACHE_SECONDS)
+    return found
+
+
+def sale_values(txn: PosTransaction, *, party_id: int) -> dict:
+    plan = txn.posted_with
+    warehouse = plan["warehouse"]
+    lines = []
+    for line in txn.lines.all():
+        planned = plan["lines"][str(line.pk)]
+        lines.append(
+            {
+                "product": planned["product"],
+                "quantity": line.quantity,
+                "unit_price": Decimal(planned["unit_price"]),
+                "taxes": [["add", planned["taxes"]]],
+                "description": line.description or line.sku,
+                "warehouse": warehouse,
+                "delivery_mode": "pick_up",
+                "channel_identifier": f"{txn.channel_identifier}:{line.line_id}",
+            }
+        )
+    values = {
+        "party": party_id,
+        "channel": plan["channel"],
+        "channel_identifier": txn.channel_identifier,
+        "reference": txn.pos_number or txn.pos_id,
+        "sale_date": txn.business_date,
+        "warehouse": warehouse,
+        "lines": [["create", lines]],
+    }
+    if plan.get("origin_sale"):
+        values["origin"] = f"sale.sale,{plan['origin_sale']}"
+    return values
+
+
+def expected_untaxed(txn: PosTransaction) -> Decimal:
+    """The untaxed total Fulfil will hold for this transaction, to tell a twin from an impostor."""
+    plan = txn.posted_with.get("lines", {})
+    total = Decimal("0.00")
+    for line in txn.lines.all():
+        unit_price = Decimal(plan.get(str(line.pk), {}).get("unit_price", "0"))
+        total += fulfil_line_amount(quantity=line.quantity, unit_price=unit_price)
+    return money(total)

@@ -1,0 +1,129 @@
+"""Open and close exception occurrences for many transactions at once.
+
+`exception_raise` is right for one problem at a time; a validation run over thousands of
+transactions instead computes, per transaction, the set of problems it has *now*, and this module
+applies the difference: new problems open (one group look-up and one counter refresh per root
+cause, not per transaction), problems that went away close.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from exceptions.models import ExceptionGroup, ExceptionOccurrence
+from exceptions.services import exception_group_counters_refresh, exception_raise
+from integration.models import PosTransaction
+
+# A person's decision that a problem is acceptable for the transactions it covered.
+ACCEPTING_RESOLUTIONS = (ExceptionGroup.Resolution.ACCEPTED, ExceptionGroup.Resolution.IGNORED)
+
+
+@dataclass
+class Problem:
+    exc_type: str
+    subject: str
+    title: str
+    fingerprint: str
+    detail: dict = field(default_factory=dict)
+    context: dict = field(default_factory=dict)
+
+
+def accepted_fingerprints(*, transaction_ids: list[int]) -> set[tuple[int, str]]:
+    """(transaction, fingerprint) pairs a person accepted or ignored: never raised again for them."""
+    rows = ExceptionOccurrence.objects.filter(
+        transaction_id__in=transaction_ids,
+        is_open=False,
+        group__resolution__in=ACCEPTING_RESOLUTIONS,
+    ).values_list("transaction_id", "group__fingerprint")
+    return set(rows)
+
+
+def open_occurrences(*, transaction_ids: list[int]) -> dict[int, list[tuple[int, str, str]]]:
+    """Per transaction: (occurrence id, fingerprint, type) of every open occurrence."""
+    found: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    rows = ExceptionOccurrence.objects.filter(transaction_id__in=transaction_ids, is_open=True).values_list(
+        "id", "transaction_id", "group__fingerprint", "group__type"
+    )
+    for occ_id, txn_id, fingerprint, exc_type in rows:
+        found[txn_id].append((occ_id, fingerprint, exc_type))
+    return found
+
+
+@transaction.atomic
+def problems_apply(
+    *,
+    problems: dict[int, list[Problem]],
+    transactions: dict[int, PosTransaction],
+    owned: Callable[[str, str], bool],
+    existing: dict[int, list[tuple[int, str, str]]],
+) -> None:
+    """Make each transaction's open occurrences that `owned(fingerprint, type)` equal `problems[txn_id]`.
+
+    Occurrences the caller does not own (raised by the poster, or by ingestion) are left alone.
+    """
+    to_open: dict[str, list[tuple[int, Problem]]] = defaultdict(list)
+    to_close: list[int] = []
+    for txn_id, found in problems.items():
+        wanted = {p.fingerprint for p in found}
+        already = {fp for _occ, fp, _t in existing.get(txn_id, [])}
+        for problem in found:
+            if problem.fingerprint not in already:
+                to_open[problem.fingerprint].append((txn_id, problem))
+        to_close.extend(
+            occ for occ, fp, exc_type in existing.get(txn_id, []) if owned(fp, exc_type) and fp not in wanted
+        )
+    for fingerprint, items in to_open.items():
+        _open_many(fingerprint=fingerprint, items=items, transactions=transactions)
+    if to_close:
+        _close_many(occurrence_ids=to_close)
+
+
+def _open_many(*, fingerprint: str, items: list[tuple[int, Problem]], transactions) -> None:
+    first_id, first = items[0]
+    # The first goes through the one-at-a-time service: it creates or reopens the group and audits.
+    occurrence = exception_raise(
+        transaction_obj=transactions[first_id],
+        exc_type=first.exc_type,
+        subject=first.subject,
+        title=first.title,
+        context=first.context,
+        detail=first.detail,
+        fingerprint=fingerprint,
+    )
+    rest = items[1:]
+    if not rest:
+        return
+    group = occurrence.group
+    ExceptionOccurrence.objects.bulk_create(
+        [ExceptionOccurrence(group=group, transaction_id=txn_id, detail=p.detail) for txn_id, p in rest],
+        ignore_conflicts=True,  # one open occurrence per (group, transaction): a racing worker won
+    )
+    group.last_seen = timezone.now()
+    exception_group_counters_refresh(group=group)
+
+
+def _close_many(*, occurrence_ids: list[int]) -> None:
+    group_ids = set(
+        ExceptionOccurrence.objects.filter(id__in=occurrence_ids).values_list("group_id", flat=True)
+    )
+    ExceptionOccurrence.objects.filter(id__in=occurrence_ids, is_open=True).update(
+        is_open=False, resolved_at=timezone.now()
+    )
+    # A group left with nothing open resolves itself as "auto" inside the counter refresh.
+    for group in ExceptionGroup.objects.select_for_update().filter(id__in=group_ids):
+        exception_group_counters_refresh(group=group)
+
+
+@transaction.atomic
+def problems_open(*, items: list[tuple[PosTransaction, Problem]]) -> None:
+    """Open occurrences for (transaction, problem) pairs, grouped by root cause."""
+    by_fingerprint: dict[str, list[tuple[int, Problem]]] = defaultdict(list)
+    transactions = {}
+    for txn, problem in items:
+        by_fingerprint[problem.fingerprint].append((txn.pk, problem))
+        transactions[txn.pk] = txn
+    for fingerprint, grouped in by_fingerprint.items():
+        _open_many(fingerprint=fingerprint, items=grouped, transactions=transactions)

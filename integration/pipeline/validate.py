@@ -1,0 +1,511 @@
+"""Validation: every check a transaction must pass before anything is sent to Fulfil.
+
+A run looks at `normalized` transactions (and, on requeue, `blocked`/`rejected` ones), computes the
+set of problems each has *now*, and applies the difference to its exception occurrences: new problems
+open, fixed ones close. Then the state follows:
+- any open blocking occurrence (ours, or one a person has not resolved yet) → `blocked`;
+- a return whose original has not posted yet, within the grace period → stays `normalized`, rechecked
+  at `next_attempt_at`;
+- otherwise → `ready`, with what it resolved to (warehouse, channel, products, taxes, original sale)
+  frozen in `posted_with`, so the poster posts exactly what was validated.
+"""
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.services import audit_record
+from exceptions.models import ExceptionType
+from exceptions.services import BLOCKING_TYPES, exception_fingerprint
+from integration.models import PosTransaction, PosTransactionLine, TransactionState
+from integration.pipeline.money import (
+    fulfil_line_amount,
+    fulfil_line_tax,
+    fulfil_unit_price,
+    line_net_excl_tax,
+)
+from integration.pipeline.raising import Problem, accepted_fingerprints, open_occurrences, problems_apply
+from integration.pipeline.resolve import MapResolver
+
+S = TransactionState
+# States validation may move a transaction out of. Nothing claimed or posted is touched.
+VALIDATABLE_STATES = (S.NORMALIZED, S.BLOCKED, S.REJECTED, S.READY)
+# Exception types this module raises and therefore may close when the problem has gone away.
+VALIDATION_TYPES = frozenset(
+    {
+        ExceptionType.UNMAPPED_LOCATION,
+        ExceptionType.SKU_MISMATCH,
+        ExceptionType.UNLINKED_RETURN,
+        ExceptionType.TAX_DISCREPANCY,
+        ExceptionType.MISSING_DATA,
+    }
+)
+# The tax check against Fulfil's own figures (after quoting) has this marker in its fingerprint;
+# validation does not own it: a person accepts or resolves it.
+QUOTED_TAX_MARKER = ":quoted:"
+
+# ISO 4217 codes the stores could plausibly trade in; anything else is a data problem.
+KNOWN_CURRENCIES = frozenset(
+    [
+        "AED",
+        "AUD",
+        "BRL",
+        "CAD",
+        "CHF",
+        "CNY",
+        "CZK",
+        "DKK",
+        "EUR",
+        "GBP",
+        "HKD",
+        "HUF",
+        "ILS",
+        "INR",
+        "ISK",
+        "JPY",
+        "KRW",
+        "MXN",
+        "NOK",
+        "NZD",
+        "PLN",
+        "RON",
+        "SEK",
+        "SGD",
+        "THB",
+        "TRY",
+        "TWD",
+        "USD",
+        "ZAR",
+    ]
+)
+CHUNK = 500
+
+
+@dataclass
+class Verdict:
+    problems: list[Problem] = field(default_factory=list)
+    recheck_at: dt.datetime | None = None  # a return waiting for its original
+    posted_with: dict = field(default_factory=dict)
+    line_products: dict[int, int] = field(default_factory=dict)
+    warehouse_id: int | None = None
+    original_id: int | None = None
+
+
+def _owned(fingerprint: str, exc_type: str) -> bool:
+    return exc_type in VALIDATION_TYPES and QUOTED_TAX_MARKER not in fingerprint
+
+
+def _problem(txn: PosTransaction, exc_type: str, subject: str, title: str, **detail) -> Problem:
+    return Problem(
+        exc_type=exc_type,
+        subject=subject,
+        title=title,
+        fingerprint=exception_fingerprint(exc_type, txn.source.code, subject),
+        detail=detail,
+    )
+
+
+def _store_label(txn: PosTransaction) -> str:
+    store = txn.pos_location_name or txn.pos_location_id
+    till = txn.register_name or txn.register_id
+    return f"{store} — Till {till}" if till else store
+
+
+# --- the checks ------------------------------------------------------------------------------------
+
+
+def _check_data(txn: PosTransaction, lines: list[PosTransactionLine]) -> list[Problem]:
+    found = []
+    if not lines:
+        found.append(_problem(txn, ExceptionType.MISSING_DATA, "no_lines", "Transactions with no lines"))
+    if any(line.quantity == 0 for line in lines):
+        found.append(
+            _problem(
+                txn, ExceptionType.MISSING_DATA, "zero_quantity", "Transactions with a zero-quantity line"
+            )
+        )
+    if txn.currency not in KNOWN_CURRENCIES:
+        found.append(
+            _problem(
+                txn,
+                ExceptionType.MISSING_DATA,
+                f"currency:{txn.currency or 'none'}",
+                f"Unknown currency '{txn.currency}'",
+                currency=txn.currency,
+            )
+        )
+    if lines:
+        tolerance = settings.SYNC_TOTALS_TOLERANCE
+        net = sum(
+            (
+                line_net_excl_tax(
+                    net_amount=ln.net_amount, tax_amount=ln.tax_amount, taxes_included=txn.taxes_included
+                )
+                for ln in lines
+            ),
+            Decimal("0.00"),
+        )
+        line_tax = sum((ln.tax_amount for ln in lines), Decimal("0.00"))
+        expected_total = txn.subtotal + txn.tax_total + txn.rounding_adjustment
+        gaps = {
+            "lines_vs_subtotal": net - txn.subtotal,
+            "line_tax_vs_tax_total": line_tax - txn.tax_total,
+            "parts_vs_total": expected_total - txn.total,
+        }
+        off = {k: str(v) for k, v in gaps.items() if abs(v) > tolerance}
+        if off:
+            found.append(
+                _problem(
+                    txn, ExceptionType.MISSING_DATA, "totals", "Totals that do not add up", differences=off
+                )
+            )
+    return found
+
+
+def _check_location(txn: PosTransaction, resolver: MapResolver, verdict: Verdict) -> list[Problem]:
+    mapped = resolver.location(txn)
+    if mapped is None or not mapped.warehouse.active:
+        why = (
+            "is not mapped to a Fulfil warehouse" if mapped is None else "is mapped to an archived warehouse"
+        )
+        return [
+            _problem(
+                txn,
+                ExceptionType.UNMAPPED_LOCATION,
+                txn.pos_location_id,
+                f"Store '{_store_label(txn)}' {why}",
+                register=txn.register_id,
+            )
+        ]
+    channel = mapped.channel or resolver.default_channel()
+    if channel is None:
+        return [
+            _problem(
+                txn,
+                ExceptionType.UNMAPPED_LOCATION,
+                txn.pos_location_id,
+                f"Store '{_store_label(txn)}' has no Fulfil sales channel (map one, or sync the catalog)",
+            )
+        ]
+    verdict.warehouse_id = mapped.warehouse.fulfil_id
+    verdict.posted_with.update(
+        location_map=mapped.pk,
+        warehouse=mapped.warehouse.fulfil_id,
+        warehouse_code=mapped.warehouse.code,
+        channel=channel.fulfil_id,
+    )
+    return []
+
+
+def _check_lines(txn, lines, resolver: MapResolver, verdict: Verdict) -> list[Problem]:
+    """SKU and tax checks, line by line; fills in what each line posts as."""
+    found: list[Problem] = []
+    expected_tax = Decimal("0.00")
+    tax_labels: set[str] = set()
+    lines_out: dict[str, dict] = {}
+    for line in lines:
+        resolved = resolver.product(source=txn.source, line=line, day=txn.business_date)
+        if resolved.product is None:
+            title = (
+                "Custom-sale lines have no fallback Fulfil product configured"
+                if resolved.subject == "custom sale"
+                else f"SKU '{resolved.subject}' is not in the Fulfil catalog or mapped"
+            )
+            found.append(
+                _problem(txn, ExceptionType.SKU_MISMATCH, resolved.subject, title, line=line.line_id)
+            )
+        elif not resolved.product.active:
+            found.append(
+                _problem(
+                    txn,
+                    ExceptionType.SKU_MISMATCH,
+                    resolved.subject,
+                    f"SKU '{resolved.subject}' maps to an archived Fulfil product {resolved.product}",
+                    line=line.line_id,
+                )
+            )
+        rates, tax_ids = [], []
+        for tax in line.taxes.all():
+            label = f"{tax.title} {_percent(tax.rate)}%"
+            tax_labels.add(label)
+            mapped = resolver.tax(source=txn.source, title=tax.title, rate=tax.rate, day=txn.business_date)
+            if mapped is None:
+                found.append(
+                    _problem(
+                        txn,
+                        ExceptionType.TAX_DISCREPANCY,
+                        f"unmapped:{tax.title}:{tax.rate}",
+                        f"POS tax '{label}' has no Fulfil tax mapped",
+                    )
+                )
+                continue
+            rates.append(mapped.tax.rate or Decimal("0"))
+            tax_ids.append(mapped.tax.fulfil_id)
+        net = line_net_excl_tax(
+            net_amount=line.net_amount, tax_amount=line.tax_amount, taxes_included=txn.taxes_included
+        )
+        unit_price = fulfil_unit_price(net_excl_tax=net, quantity=line.quantity)
+        amount = fulfil_line_amount(quantity=line.quantity, unit_price=unit_price)
+        expected_tax += fulfil_line_tax(amount=amount, rates=rates)
+        if resolved.product is not None:
+            verdict.line_products[line.pk] = resolved.product.fulfil_id
+        lines_out[str(line.pk)] = {
+            "product": resolved.product.fulfil_id if resolved.product else None,
+            "via": resolved.via,
+            "taxes": tax_ids,
+            "unit_price": str(unit_price),
+        }
+    verdict.posted_with["lines"] = lines_out
+    verdict.posted_with["expected_tax"] = str(expected_tax)
+    difference = expected_tax - txn.tax_total
+    if not any(p.exc_type == ExceptionType.TAX_DISCREPANCY for p in found) and (
+        abs(difference) > settings.SYNC_TAX_TOLERANCE
+    ):
+        labels = ", ".join(sorted(tax_labels)) or "no tax"
+        found.append(
+            _problem(
+                txn,
+                ExceptionType.TAX_DISCREPANCY,
+                f"rates:{labels}",
+                f"POS tax ({labels}) differs from what Fulfil computes under the tax map",
+                pos_tax=str(txn.tax_total),
+                fulfil_tax=str(expected_tax),
+                difference=str(difference),
+            )
+        )
+    return found
+
+
+def _percent(rate: Decimal) -> str:
+    text = f"{rate * 100:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _is_return(lines: list[PosTransactionLine]) -> bool:
+    return any(line.quantity < 0 for line in lines)
+
+
+def _check_return(txn, lines, originals: dict, verdict: Verdict, now: dt.datetime) -> list[Problem]:
+    if not _is_return(lines):
+        return []
+    original = txn.original or originals.get((txn.source_id, txn.original_pos_id))
+    if original is not None:
+        verdict.original_id = original.pk
+    grace_ends = (txn.created_at or now) + dt.timedelta(minutes=settings.SYNC_RETURN_GRACE_MINUTES)
+    if original is not None and original.state in (S.POSTED, S.SETTLED) and original.fulfil_sale_id:
+        verdict.posted_with["origin_sale"] = original.fulfil_sale_id
+        return []
+    if original is None and txn.blind_return_approved:
+        verdict.posted_with["origin_sale"] = None
+        return []
+    if original is not None and original.state in (S.EXCLUDED, S.VOIDED):
+        reason = f"its original sale {original} was {original.get_state_display().lower()}"
+    elif now < grace_ends:
+        verdict.recheck_at = grace_ends
+        return []
+    elif original is None:
+        reason = (
+            f"its original sale '{txn.original_pos_id}' was never received"
+            if txn.original_pos_id
+            else ("the POS gave no original sale")
+        )
+    else:
+        reason = f"its original sale {original} has not posted to Fulfil"
+    store = txn.pos_location_name or txn.pos_location_id
+    return [
+        _problem(
+            txn,
+            ExceptionType.UNLINKED_RETURN,
+            txn.pos_id,
+            f"Return {txn.pos_number or txn.pos_id} at {store} cannot be linked: {reason}",
+            original_pos_id=txn.original_pos_id,
+        )
+    ]
+
+
+def transaction_check(
+    *, txn: PosTransaction, resolver: MapResolver, originals: dict, now: dt.datetime
+) -> Verdict:
+    """Every check, without writing anything."""
+    verdict = Verdict(posted_with={"validated_at": now.isoformat()})
+    lines = list(txn.lines.all())
+    verdict.problems += _check_data(txn, lines)
+    verdict.problems += _check_location(txn, resolver, verdict)
+    verdict.problems += _check_lines(txn, lines, resolver, verdict)
+    verdict.problems += _check_return(txn, lines, originals, verdict, now)
+    return verdict
+
+
+# --- applying verdicts ------------------------------------------------------------------------------
+
+
+def _originals_for(txns: list[PosTransaction]) -> dict:
+    """Originals the POS named that ingestion has not linked yet (it may have arrived later)."""
+    wanted = {(t.source_id, t.original_pos_id) for t in txns if t.original_id is None and t.original_pos_id}
+    if not wanted:
+        return {}
+    found = PosTransaction.objects.filter(
+        source_id__in={s for s, _ in wanted}, pos_id__in={p for _, p in wanted}
+    ).only("id", "source_id", "pos_id", "pos_number", "kind", "state", "fulfil_sale_id")
+    return {(o.source_id, o.pos_id): o for o in found}
+
+
+def _load(ids: list[int]) -> list[PosTransaction]:
+    return list(
+        PosTransaction.objects.select_for_update(of=("self",), skip_locked=True)
+        .select_related("source", "original")
+        .prefetch_related("lines__taxes")
+        .filter(id__in=ids, state__in=VALIDATABLE_STATES)
+        .order_by("id")
+    )
+
+
+@transaction.atomic
+def _validate_chunk(ids: list[int], *, now: dt.datetime, resolver: MapResolver, summary: Counter) -> None:
+    txns = _load(ids)
+    if not txns:
+        return
+    by_id = {t.pk: t for t in txns}
+    originals = _originals_for(txns)
+    verdicts = {t.pk: transaction_check(txn=t, resolver=resolver, originals=originals, now=now) for t in txns}
+    accepted = accepted_fingerprints(transaction_ids=list(by_id))
+    for txn_id, verdict in verdicts.items():
+        verdict.problems = [p for p in verdict.problems if (txn_id, p.fingerprint) not in accepted]
+    existing = open_occurrences(transaction_ids=list(by_id))
+    problems_apply(
+        problems={k: v.problems for k, v in verdicts.items()},
+        transactions=by_id,
+        owned=_owned,
+        existing=existing,
+    )
+    still_blocking = _blocking_after(existing, verdicts)
+    _write_states(txns, verdicts, still_blocking, summary)
+
+
+def _blocking_after(existing, verdicts: dict[int, Verdict]) -> dict[int, list[str]]:
+    """Per transaction, the blocking types open once this run's changes are applied."""
+    result: dict[int, list[str]] = {}
+    for txn_id, verdict in verdicts.items():
+        types = [p.exc_type for p in verdict.problems if p.exc_type in BLOCKING_TYPES]
+        types += [
+            exc_type
+            for _occ, fp, exc_type in existing.get(txn_id, [])
+            if exc_type in BLOCKING_TYPES and not _owned(fp, exc_type)
+        ]
+        result[txn_id] = sorted(set(types))
+    return result
+
+
+def _write_states(txns, verdicts, still_blocking, summary: Counter) -> None:
+    changed_lines: list[PosTransactionLine] = []
+    for txn in txns:
+        verdict = verdicts[txn.pk]
+        if verdict.original_id and txn.original_id is None:
+            txn.original_id = verdict.original_id
+        if still_blocking[txn.pk]:
+            txn.state, txn.next_attempt_at = S.BLOCKED, None
+            summary["blocked"] += 1
+            for exc_type in still_blocking[txn.pk]:
+                summary[f"blocked:{exc_type}"] += 1
+        elif verdict.recheck_at:
+            txn.state, txn.next_attempt_at = S.NORMALIZED, verdict.recheck_at
+            summary["waiting"] += 1
+        else:
+            txn.state, txn.next_attempt_at = S.READY, None
+            txn.posted_with, txn.fulfil_warehouse_id = verdict.posted_with, verdict.warehouse_id
+            txn.last_error = ""
+            summary["ready"] += 1
+            for line in txn.lines.all():
+                product = verdict.line_products.get(line.pk)
+                if product != line.fulfil_product_id:
+                    line.fulfil_product_id = product
+                    changed_lines.append(line)
+    PosTransaction.objects.bulk_update(
+        txns,
+        [
+            "state",
+            "next_attempt_at",
+            "original",
+            "posted_with",
+            "fulfil_warehouse_id",
+            "last_error",
+            "updated_at",
+        ],
+    )
+    if changed_lines:
+        PosTransactionLine.objects.bulk_update(changed_lines, ["fulfil_product_id"])
+
+
+def transactions_validate(
+    *, queryset: QuerySet[PosTransaction] | None = None, ids: Iterable[int] | None = None
+) -> dict:
+    """Validate the given transactions (default: every `normalized` one that is due). Returns counts."""
+    now = timezone.now()
+    if ids is None:
+        queryset = queryset if queryset is not None else validation_due(now=now)
+        ids = queryset.order_by("id").values_list("id", flat=True)
+    ids = list(ids)
+    resolver, summary = MapResolver(), Counter()
+    for start in range(0, len(ids), CHUNK):
+        _validate_chunk(ids[start : start + CHUNK], now=now, resolver=resolver, summary=summary)
+    return _summary(summary)
+
+
+def validation_due(*, now: dt.datetime) -> QuerySet[PosTransaction]:
+    """`normalized` transactions never checked, or waiting returns whose recheck time has come."""
+    from django.db.models import Q
+
+    return PosTransaction.objects.filter(state=S.NORMALIZED).filter(
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+
+
+def _summary(counter: Counter) -> dict:
+    blocked_by = {k.split(":", 1)[1]: v for k, v in counter.items() if k.startswith("blocked:")}
+    return {
+        "ready": counter["ready"],
+        "blocked": counter["blocked"],
+        "waiting": counter["waiting"],
+        "blocked_by": blocked_by,
+    }
+
+
+def transactions_requeue(
+    *,
+    transactions: Iterable[PosTransaction] | None = None,
+    queryset: QuerySet[PosTransaction] | None = None,
+    actor=None,
+) -> dict:
+    """After a fix (a map created, a return linked, a variance accepted): revalidate, then ready.
+
+    Returns {"ready": n, "blocked": n, "waiting": n, "blocked_by": {type: n}, "skipped": n}; a
+    transaction already claimed, posted or settled is skipped, never re-sent.
+    """
+    if transactions is not None:
+        ids = [t.pk for t in transactions]
+    else:
+        ids = list(
+            (queryset if queryset is not None else PosTransaction.objects.none()).values_list("id", flat=True)
+        )
+    eligible = list(
+        PosTransaction.objects.filter(id__in=ids, state__in=VALIDATABLE_STATES).values_list("id", flat=True)
+    )
+    summary = transactions_validate(ids=eligible)
+    summary["skipped"] = len(set(ids)) - len(eligible)
+    if actor is not None and ids:
+        first = PosTransaction.objects.filter(id__in=ids).first()
+        audit_record(
+            actor=actor,
+            action="transactions.requeued",
+            obj=first,
+            after={"requested": len(set(ids)), **{k: v for k, v in summary.items() if k != "blocked_by"}},
+            note=f"Requeued {len(set(ids))} transaction(s).",
+        )
+    return summary

@@ -1,8 +1,3 @@
-"""Writes for maps and the Fulfil catalog cache."""
-
-from mappings.catalog_sync import catalog_sync
-
-__all__ = ["catalog_sync"]
 """Creating, changing and end-dating maps. Every change writes its audit entry in the same
 transaction and then looks for the blocked transactions the new map could release.
 
@@ -34,6 +29,7 @@ from mappings.models import (
     TaxMap,
     TenderMap,
 )
+from mappings.catalog_sync import catalog_sync  # noqa: F401  (re-exported: the catalog cache's writer)
 from mappings.selectors import map_release_candidates
 
 logger = logging.getLogger(__name__)

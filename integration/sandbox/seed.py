@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from integration.sandbox.models import SandboxRecord, SandboxStock
+from integration.sandbox.models import SandboxRecord, SandboxSequence, SandboxStock
 from integration.sandbox.store import Env
 
 DISTRIBUTION_CENTRE = ("DC-NTH", "Northampton Distribution Centre")
@@ -172,6 +172,8 @@ def estate_ensure(
     env = Env({"active_test": False})
     rng = random.Random(seed)
     estate = Estate()
+    # Created up front so two workers quoting their first sales at once never race to create it.
+    SandboxSequence.objects.get_or_create(name="sale.sale")
     estate.currency = _ensure(env, "currency.currency", "code", "GBP", {"name": "Pound Sterling"})
     _ensure(env, "ir.model", "model", "sale.sale", {"name": "Sale"})
     _ensure(env, "res.user", "login", "integration", {"name": "Tillbridge integration"})

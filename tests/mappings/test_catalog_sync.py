@@ -167,3 +167,14 @@ def test_catalog_sync_is_scheduled(settings):
         "mappings.tasks.catalog_sync_task",
         settings.CATALOG_SYNC_INTERVAL_MINUTES,
     ) in (schedule_definitions())
+
+
+def test_the_catalog_sync_command_fills_the_cache_in_process(sandbox):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("catalog_sync", inprocess=True, model=["warehouses", "taxes"], stdout=out)
+    assert "warehouses: 3 fetched, 3 new" in out.getvalue()
+    assert FulfilTax.objects.count() == 3

@@ -176,6 +176,11 @@ if not DEBUG:
 # Webhook bodies are read raw by our views; this caps what Django will buffer for everything else.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
+# Replay protection (issue 9): a validly signed delivery whose platform event time is older than the
+# platform's own retry horizon plus a margin is a replay, not a retry. Shopify retries for 4 h,
+# Square for 24 h; the margin absorbs clock skew and the platform's own queueing.
+WEBHOOK_REPLAY_HORIZON_SHOPIFY_SECONDS = env_int("WEBHOOK_REPLAY_HORIZON_SHOPIFY_SECONDS", 5 * 3600)
+WEBHOOK_REPLAY_HORIZON_SQUARE_SECONDS = env_int("WEBHOOK_REPLAY_HORIZON_SQUARE_SECONDS", 26 * 3600)
 # POS ingestion (issue 4). POS_SIMULATOR_INPROCESS: the POS API client reaches /sandbox/pos/ through
 # httpx.WSGITransport (tests, in-process demo). POS_PROCESS_INLINE: process events right after the
 # webhook commits instead of via django-q (demo without a worker; never in production).

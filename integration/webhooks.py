@@ -7,6 +7,7 @@ stored as quarantined under a hash of its bytes, so nothing a POS sends is lost.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 
@@ -81,6 +82,33 @@ def _verify_one(source: PosSource, secret: str, request, body: bytes) -> tuple[b
         header = request.headers.get("X-Signature")
         return signatures.verify_lightspeed(secret, body, header), header or ""
     return False, ""
+
+
+def _event_time(source: PosSource, request, body: bytes) -> dt.datetime | None:
+    """When the platform says the event happened (Shopify: X-Shopify-Triggered-At; Square: the
+    first delivery's timestamp header, else the event's created_at). None when it gives none."""
+    raw = ""
+    if source.platform == Platform.SHOPIFY:
+        raw = request.headers.get("X-Shopify-Triggered-At", "")
+    elif source.platform == Platform.SQUARE:
+        raw = request.headers.get("Square-Initial-Delivery-Timestamp", "")
+        if not raw:
+            raw = str((_json_object(body) or {}).get("created_at") or "")
+    if not raw:
+        return None
+    try:
+        when = dt.datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+
+
+def _replay_horizon(source: PosSource) -> dt.timedelta | None:
+    seconds = {
+        Platform.SHOPIFY: settings.WEBHOOK_REPLAY_HORIZON_SHOPIFY_SECONDS,
+        Platform.SQUARE: settings.WEBHOOK_REPLAY_HORIZON_SQUARE_SECONDS,
+    }.get(source.platform)
+    return dt.timedelta(seconds=seconds) if seconds else None
 
 
 def _json_object(body: bytes) -> dict | None:
@@ -158,6 +186,11 @@ def receive(request, code: str):
     if not ok:
         kind = SecurityEvent.Kind.BAD_SIGNATURE if header else SecurityEvent.Kind.MISSING_SIGNATURE
         return _refuse(request, source, kind, 401)
+    # Replay protection: only after the signature, so an unsigned body cannot probe it. A person
+    # replaying a quarantined event does so from the stored InboundEvent, never through here.
+    horizon, when = _replay_horizon(source), _event_time(source, request, body)
+    if horizon and when and dt.datetime.now(dt.UTC) - when > horizon:
+        return _refuse(request, source, SecurityEvent.Kind.STALE, 409, f"event time {when.isoformat()}")
     keys = _keys(source, request, body)
     headers = {k.lower(): v for k, v in request.headers.items() if k.lower() in KEPT_HEADERS}
     _event, created = inbound_event_store(

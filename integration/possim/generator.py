@@ -336,7 +336,9 @@ def shopify_delivery(
         "X-Shopify-API-Version": "2024-04",
         "X-Shopify-Webhook-Id": str(uuid.uuid4()),
         "X-Shopify-Event-Id": event_id or str(uuid.uuid4()),
-        "X-Shopify-Triggered-At": body.get("updated_at") or body.get("created_at", ""),
+        # When Shopify fired the webhook: now, not when the order changed (a replayed day is delivered
+        # today); the receiver refuses deliveries older than Shopify's retry horizon as replays.
+        "X-Shopify-Triggered-At": datetime.now(UTC).isoformat(),
         "X-Shopify-Hmac-Sha256": signatures.sign_shopify(source.webhook_secret, raw),
     }
     return Delivery(source.code, raw, headers, label or f"{topic} {body['id']}")
@@ -515,7 +517,7 @@ def square_delivery(
         "merchant_id": "MLTILLBRIDGE",
         "type": event_type,
         "event_id": event_id or str(uuid.uuid4()),
-        "created_at": obj.get("updated_at"),
+        "created_at": datetime.now(UTC).isoformat(),  # the event's time, not the order's
         "data": {"type": obj_key, "id": obj["id"], "object": {obj_key: obj}},
     }
     raw = json.dumps(body).encode()
@@ -524,7 +526,7 @@ def square_delivery(
             source.webhook_secret, source.webhook_url, raw
         ),
         "square-environment": "Sandbox",
-        "square-initial-delivery-timestamp": obj.get("updated_at", ""),
+        "square-initial-delivery-timestamp": datetime.now(UTC).isoformat(),
     }
     return Delivery(source.code, raw, headers, f"{event_type} {obj['id']}")
 

@@ -20,7 +20,7 @@ from integration.models import PosTransaction
 
 
 def _requeue(transactions, actor) -> dict:
-    from integration.pipeline.requeue import transactions_requeue
+    from integration.pipeline.validate import transactions_requeue
 
     return transactions_requeue(transactions=transactions, actor=actor)
 

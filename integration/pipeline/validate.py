@@ -199,6 +199,7 @@ def _check_location(txn: PosTransaction, resolver: MapResolver, verdict: Verdict
         location_map=mapped.pk,
         warehouse=mapped.warehouse.fulfil_id,
         warehouse_code=mapped.warehouse.code,
+        warehouse_name=mapped.warehouse.name,
         channel=channel.fulfil_id,
     )
     return []

@@ -2,8 +2,8 @@ import pytest
 
 from integration.pipeline.validate import transactions_validate
 from tests.factories import PosSourceFactory
-from tests.pipeline.sandbox_catalog import cache_catalog, map_source, product_facts
 from tests.pipeline.builders import sale
+from tests.pipeline.sandbox_catalog import cache_catalog, map_source, product_facts
 
 
 @pytest.fixture

@@ -6,8 +6,27 @@ can be tuned per deployment and are shown on the Health page.
 
 
 def schedule_definitions() -> list[tuple[str, str, int]]:
+    from django.conf import settings
+
     return [
         ("worker heartbeat", "integration.tasks.worker_heartbeat", 1),
+        *engine_schedules(settings),
+    ]
+
+
+def engine_schedules(settings) -> list[tuple[str, str, int]]:
+    """The sync engine's lanes and sweeps (issue 5)."""
+    return [
+        ("validation sweep", "integration.tasks.engine_validation_sweep", 1),
+        (
+            "inventory lane",
+            "integration.tasks.engine_inventory_lane",
+            settings.SYNC_INVENTORY_INTERVAL_MINUTES,
+        ),
+        ("retry sweep", "integration.tasks.engine_retry_sweep", 1),
+        ("unlinked-return grace sweep", "integration.tasks.engine_return_grace_sweep", 5),
+        # Hourly: each source's day is batched once its own local close hour has passed.
+        ("tender lane", "integration.tasks.engine_tender_lane", settings.SYNC_TENDER_INTERVAL_MINUTES),
     ]
 
 

@@ -337,6 +337,43 @@ def _diff(txn: PosTransaction, canonical: CanonicalTransaction) -> dict:
     return diff
 
 
+def _appended_lines(txn: PosTransaction, canonical: CanonicalTransaction) -> CanonicalTransaction | None:
+    """A posted sale that grew new lines and nothing else (a Shopify POS exchange appends the new
+    items to the original order, reference §1.3) becomes its own transaction for the new lines,
+    `<pos id>:add:<first new line id>`, linked to the sale. Any other change returns None."""
+    held = {
+        line.line_id: (line.quantity, line.unit_price, line.net_amount, line.tax_amount)
+        for line in txn.lines.all()
+    }
+    new_lines = []
+    for line in canonical.lines:
+        if line.line_id in held:
+            if held.pop(line.line_id) != (line.quantity, line.unit_price, line.net_amount, line.tax_amount):
+                return None
+        else:
+            new_lines.append(line)
+    if held or not new_lines:
+        return None
+    old_refs = set(txn.tenders.values_list("reference", flat=True))
+    tenders = [t for t in canonical.tenders if t.reference not in old_refs]
+    subtotal = sum((x.net_amount for x in new_lines), Decimal("0.00"))
+    tax_total = sum((x.tax_amount for x in new_lines), Decimal("0.00"))
+    return dataclasses.replace(
+        canonical,
+        pos_id=f"{txn.pos_id}:add:{new_lines[0].line_id}"[:120],
+        pos_number=f"{txn.pos_number or txn.pos_id} (added items)",
+        kind="exchange",
+        lines=new_lines,
+        tenders=tenders,
+        subtotal=subtotal,
+        discount_total=sum((x.discount for x in new_lines), Decimal("0.00")),
+        tax_total=tax_total,
+        total=subtotal if canonical.taxes_included else subtotal + tax_total,
+        rounding_adjustment=Decimal("0.00"),
+        original_pos_id=txn.pos_id,
+    )
+
+
 def _void(source: PosSource, canonical: CanonicalTransaction, event) -> tuple[PosTransaction | None, str]:
     txn = PosTransaction.objects.select_for_update().filter(source=source, pos_id=canonical.pos_id).first()
     if txn is None:
@@ -419,6 +456,9 @@ def transaction_ingest(
     if compare_versions(canonical.version, txn.pos_version) < 0:
         return txn, "stale"  # a retry carrying an older state than we already hold
     if txn.state in LOCKED_STATES:
+        addition = _appended_lines(txn, canonical)
+        if addition is not None:
+            return transaction_ingest(source=source, canonical=addition, event=event)[0], "appended"
         exception_raise(
             transaction_obj=txn,
             exc_type=ExceptionType.DUPLICATE,

@@ -280,3 +280,23 @@ def test_shopify_exchange_appending_items_to_a_posted_order_books_the_new_items_
     assert [t.reference for t in added.tenders.all()] == ["6101"]
     assert not sale.exceptions.exists()
     assert PosTransaction.objects.get(pk=sale.pk).lines.count() == 1
+
+
+def test_ack_is_one_insert_and_a_repeat_is_one_conditional_update(pos, django_assert_max_num_queries):
+    src = pos[Platform.SHOPIFY]
+    order = g.shopify_order(
+        order_id=71, location_id="1", at=LATE, items=[(g.product_refs(0), 1, Decimal("0"))], gateways=["cash"]
+    )
+    d = g.shopify_delivery(src, "orders/create", order)
+    # source lookup + savepoint + INSERT + release; processing is not part of the acknowledgement
+    with django_assert_max_num_queries(4):
+        assert deliver(d).status_code == 200
+    event = InboundEvent.objects.get()
+    assert event.status == "received"
+    assert bytes(event.body) == d.body
+    assert event.headers["x-shopify-event-id"] == d.headers["X-Shopify-Event-Id"]
+    with django_assert_max_num_queries(6):  # + failed INSERT, rollback to savepoint, UPDATE
+        assert deliver(d).status_code == 200
+    event.refresh_from_db()
+    assert event.delivery_count == 2
+    assert PosTransaction.objects.count() == 0

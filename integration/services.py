@@ -30,7 +30,13 @@ from integration.models import (
     Tender,
     TransactionState,
 )
-from integration.pos.canonical import CanonicalTransaction, Ignored, NormalizationError, compare_versions
+from integration.pos.canonical import (
+    CanonicalTransaction,
+    Ignored,
+    NormalizationError,
+    compare_versions,
+    scrub,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +64,11 @@ def inbound_event_store(
     transaction; the repeat is then a single conditional UPDATE (no read-modify-write race).
     """
     now = timezone.now()
+    # PostgreSQL text and jsonb refuse NUL characters; the raw bytes keep them (bytea).
+    topic, dedupe_key, entity_ref, entity_version, content_type, quarantine_reason = (
+        _no_nul(v) for v in (topic, dedupe_key, entity_ref, entity_version, content_type, quarantine_reason)
+    )
+    headers = {_no_nul(str(k)): _no_nul(str(v)) for k, v in headers.items()}
     try:
         with transaction.atomic():
             event = InboundEvent.objects.create(
@@ -112,9 +123,13 @@ def _api_client(source: PosSource):
     return PosApiClient(source)
 
 
+def _no_nul(value: str) -> str:
+    return value.replace("\x00", "") if value else value
+
+
 def _quarantine(event_id: int, reason: str) -> None:
     InboundEvent.objects.filter(pk=event_id).update(
-        status=InboundEvent.Status.QUARANTINED, error=reason[:2000], processed_at=timezone.now()
+        status=InboundEvent.Status.QUARANTINED, error=_no_nul(reason)[:2000], processed_at=timezone.now()
     )
 
 
@@ -128,10 +143,10 @@ def inbound_event_process(*, event_id: int) -> str:
         return event.status if event else "missing"
     client = _api_client(event.source)
     try:
-        canonicals = normalize_event(event, client=client)
+        canonicals = [scrub(c) for c in normalize_event(event, client=client)]
     except Ignored as exc:
         InboundEvent.objects.filter(pk=event_id, status=InboundEvent.Status.RECEIVED).update(
-            status=InboundEvent.Status.IGNORED, error=str(exc)[:2000], processed_at=timezone.now()
+            status=InboundEvent.Status.IGNORED, error=_no_nul(str(exc))[:2000], processed_at=timezone.now()
         )
         return InboundEvent.Status.IGNORED
     except NormalizationError as exc:
@@ -143,7 +158,9 @@ def inbound_event_process(*, event_id: int) -> str:
         if attempts >= settings.POS_MAX_PROCESS_ATTEMPTS:
             _quarantine(event_id, f"POS API unavailable after {attempts} attempts: {exc}")
             return InboundEvent.Status.QUARANTINED
-        InboundEvent.objects.filter(pk=event_id).update(process_attempts=attempts, error=str(exc)[:2000])
+        InboundEvent.objects.filter(pk=event_id).update(
+            process_attempts=attempts, error=_no_nul(str(exc))[:2000]
+        )
         return InboundEvent.Status.RECEIVED
     except Exception as exc:  # a payload shape we never anticipated: keep it, show it, allow replay
         logger.exception("normalizing inbound event %s failed", event_id)

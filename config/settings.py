@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "integration",
     "integration.sandbox",
+    "integration.possim",
     "mappings",
     "exceptions",
     "reconciliation",
@@ -175,6 +176,14 @@ if not DEBUG:
 # Webhook bodies are read raw by our views; this caps what Django will buffer for everything else.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024)
 WEBHOOK_MAX_BODY_BYTES = env_int("WEBHOOK_MAX_BODY_BYTES", 1024 * 1024)
+# POS ingestion (issue 4). POS_SIMULATOR_INPROCESS: the POS API client reaches /sandbox/pos/ through
+# httpx.WSGITransport (tests, in-process demo). POS_PROCESS_INLINE: process events right after the
+# webhook commits instead of via django-q (demo without a worker; never in production).
+POS_SIMULATOR_INPROCESS = env_bool("POS_SIMULATOR_INPROCESS", False)
+POS_PROCESS_INLINE = env_bool("POS_PROCESS_INLINE", False)
+POS_API_TIMEOUT_SECONDS = env_int("POS_API_TIMEOUT_SECONDS", 10)
+POS_MAX_PROCESS_ATTEMPTS = env_int("POS_MAX_PROCESS_ATTEMPTS", 20)
+POS_POLL_OVERLAP_MINUTES = env_int("POS_POLL_OVERLAP_MINUTES", 15)
 
 # --- Cache: shared by every process when Redis is there (rate limiter, login throttling) -------
 REDIS_URL = env("REDIS_URL")

@@ -9,7 +9,7 @@ class TransactionFilter(django_filters.FilterSet):
     source = django_filters.ModelChoiceFilter(queryset=PosSource.objects.all())
     state = django_filters.ChoiceFilter(choices=TransactionState.choices)
     kind = django_filters.ChoiceFilter(choices=PosTransaction.Kind.choices)
-    store = django_filters.CharFilter(field_name="pos_location_id", label="Store (POS location id)")
+    store = django_filters.CharFilter(method="store_search", label="Store (name or POS location id)")
     business_date = django_filters.DateFromToRangeFilter(
         widget=django_filters.widgets.RangeWidget(attrs={"type": "date"})
     )
@@ -17,6 +17,12 @@ class TransactionFilter(django_filters.FilterSet):
     class Meta:
         model = PosTransaction
         fields = ["q", "source", "state", "kind", "store", "business_date"]
+
+    def store_search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(Q(pos_location_id=value) | Q(pos_location_name__icontains=value))
 
     def search(self, queryset, name, value):
         value = value.strip()

@@ -204,6 +204,8 @@ class PosTransaction(models.Model):
     original_pos_id = models.CharField(max_length=120, blank=True)
     blind_return_approved = models.BooleanField(default=False)
     content_hash = models.CharField(max_length=64, help_text="Hash of the canonical content, to spot edits.")
+    # The platform's own version (Square/X-Series counter, Shopify updated_at): newest wins.
+    pos_version = models.CharField(max_length=64, blank=True)
     inbound_event = models.ForeignKey(
         InboundEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="transactions"
     )

@@ -4,12 +4,18 @@ Each entry: (schedule name, task path, interval in minutes). Intervals come from
 can be tuned per deployment and are shown on the Health page.
 """
 
+from django.conf import settings
+
 
 def schedule_definitions() -> list[tuple[str, str, int]]:
-    from django.conf import settings
-
     return [
         ("worker heartbeat", "integration.tasks.worker_heartbeat", 1),
+        ("sweep unprocessed POS events", "integration.tasks.sweep_received_events", 1),
+        (
+            "catch-up poll of POS sources",
+            "integration.tasks.poll_pos_sources",
+            settings.SYNC_POLL_INTERVAL_MINUTES,
+        ),
         *engine_schedules(settings),
     ]
 

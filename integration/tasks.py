@@ -49,3 +49,24 @@ def engine_tender_lane() -> dict:
     from integration.pipeline.tender import tender_lane_run
 
     return tender_lane_run()
+
+
+def process_inbound_event(event_id: int) -> str:
+    """Normalize and ingest one stored POS event (enqueued by the webhook view after commit)."""
+    from integration.services import inbound_event_process
+
+    return inbound_event_process(event_id=event_id)
+
+
+def sweep_received_events() -> int:
+    """Safety net: process events still `received` a minute after arrival (lost enqueue, API outage)."""
+    from integration.services import inbound_events_sweep
+
+    return inbound_events_sweep(min_age_seconds=60)
+
+
+def poll_pos_sources() -> dict:
+    """Catch-up polling for every active source with an API base URL."""
+    from integration.pos.pollers import poll_all
+
+    return poll_all()

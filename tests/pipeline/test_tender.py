@@ -50,7 +50,8 @@ def test_a_closed_day_becomes_one_payment_per_tender_and_late_sales_an_adjustmen
         f"tillbridge:uk-shopify:loc-oxf:{yesterday.isoformat()}:cash:0",
     ]
     first.refresh_from_db()
-    assert first.state == S.SETTLED and first.settlement_batch == card
+    assert first.state == S.SETTLED
+    assert first.settlement_batch == card
     assert PosTransaction.objects.get(pk=today.pk).state == S.POSTED  # its day is still open
     # Running again changes nothing.
     assert tender_lane_run(client=fulfil_client) == {"built": 0}

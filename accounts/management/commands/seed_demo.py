@@ -20,7 +20,10 @@ DEMO_USERS = (
 )
 
 # Management commands run after the users exist, in order. Each must be idempotent.
-DEMO_STEPS: list[tuple[str, dict]] = []
+DEMO_STEPS: list[tuple[str, dict]] = [
+    # issue 4: a simulated trading day across the three POS platforms, delivered in-process.
+    ("simulate_pos", {"in_process": True}),
+]
 
 
 class Command(BaseCommand):

@@ -20,9 +20,19 @@ from integration.models import PosTransaction
 
 
 def _requeue(transactions, actor) -> dict:
-    from integration.pipeline.requeue import transactions_requeue
+    from integration.pipeline.validate import transactions_requeue
 
-    return transactions_requeue(transactions=transactions, actor=actor)
+    summary = transactions_requeue(transactions=transactions, actor=actor)
+    if summary.get("ready"):
+        # Post now rather than at the next scheduled run: the person who fixed it is watching.
+        transaction.on_commit(_kick_inventory_lane)
+    return summary
+
+
+def _kick_inventory_lane() -> None:
+    from django_q.tasks import async_task
+
+    async_task("integration.tasks.engine_inventory_lane", task_name="inventory lane (after a fix)")
 
 
 def group_requeue(*, group: ExceptionGroup, actor) -> dict:

@@ -93,3 +93,30 @@ def groups_needing_alert(*, delay_age_minutes: int) -> QuerySet[ExceptionGroup]:
     return ExceptionGroup.objects.filter(status=ExceptionGroup.Status.OPEN, notified_at__isnull=True).filter(
         Q(severity="critical") | Q(severity="delay", first_seen__lte=cutoff)
     )
+
+
+def group_progress(*, group: ExceptionGroup) -> dict:
+    """Counts by state of every transaction the group ever held (posted, on its way, blocked)."""
+    from integration.models import DONE_STATES, TransactionState
+
+    txns = PosTransaction.objects.filter(
+        id__in=ExceptionOccurrence.objects.filter(group=group).values("transaction_id")
+    )
+    counts = dict(txns.order_by().values_list("state").annotate(n=Count("id")).values_list("state", "n"))
+    posted = sum(counts.get(s, 0) for s in DONE_STATES)
+    moving = sum(
+        counts.get(s, 0)
+        for s in (
+            TransactionState.READY,
+            TransactionState.POSTING,
+            TransactionState.RETRY_WAIT,
+            TransactionState.OUTCOME_UNKNOWN,
+            TransactionState.NORMALIZED,
+        )
+    )
+    return {
+        "posted": posted,
+        "moving": moving,
+        "blocked": counts.get(TransactionState.BLOCKED, 0),
+        "total": sum(counts.values()),
+    }

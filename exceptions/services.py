@@ -260,6 +260,8 @@ def exception_groups_wake() -> int:
         exception_group_reopen(group=group, actor=None, note="Snooze ended.")
         woken += 1
     return woken
+
+
 def exception_group_counters_refresh(*, group: ExceptionGroup) -> None:
     """Recount a group after occurrences were written in bulk (the engine's validator does that)."""
     _refresh_counters(group)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("bulk/<int:pk>/", views.bulk_status, name="bulk_status"),
     path("<int:pk>/", views.group_detail, name="detail"),
     path("<int:pk>/status/", views.update_status, name="status"),
+    path("<int:pk>/progress/", views.group_progress, name="progress"),
     path("<int:pk>/requeue/", views.requeue, name="requeue"),
     path("<int:pk>/fix/location/", views.fix_location, name="fix_location"),
     path("<int:pk>/fix/sku/", views.fix_sku, name="fix_sku"),

@@ -286,6 +286,15 @@ def _apply_status_op(request, group, op, note):
         raise ValidationError("Unknown action.")
 
 
+@role_required(*WORKBENCH)
+def group_progress(request, pk: int):
+    """How the group's transactions are doing since the fix: polled by the page while any are on their way."""
+    group = get_object_or_404(ExceptionGroup, pk=pk)
+    return render(
+        request, "exceptions/_group_progress.html", {"group": group, **selectors.group_progress(group=group)}
+    )
+
+
 @require_POST
 @role_required(*WORKBENCH)
 def bulk(request):

@@ -22,6 +22,23 @@ def schedule_definitions() -> list[tuple[str, str, int]]:
         ("exceptions: wake snoozed groups", "exceptions.tasks.wake_snoozed_groups", 5),
         ("exceptions: alerts", "exceptions.tasks.send_alerts", 5),
         ("exceptions: daily digest", "exceptions.tasks.send_daily_digest", 24 * 60),
+        *engine_schedules(settings),
+    ]
+
+
+def engine_schedules(settings) -> list[tuple[str, str, int]]:
+    """The sync engine's lanes and sweeps (issue 5)."""
+    return [
+        ("validation sweep", "integration.tasks.engine_validation_sweep", 1),
+        (
+            "inventory lane",
+            "integration.tasks.engine_inventory_lane",
+            settings.SYNC_INVENTORY_INTERVAL_MINUTES,
+        ),
+        ("retry sweep", "integration.tasks.engine_retry_sweep", 1),
+        ("unlinked-return grace sweep", "integration.tasks.engine_return_grace_sweep", 5),
+        # Hourly: each source's day is batched once its own local close hour has passed.
+        ("tender lane", "integration.tasks.engine_tender_lane", settings.SYNC_TENDER_INTERVAL_MINUTES),
     ]
 
 

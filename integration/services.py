@@ -30,7 +30,13 @@ from integration.models import (
     Tender,
     TransactionState,
 )
-from integration.pos.canonical import CanonicalTransaction, Ignored, NormalizationError, compare_versions
+from integration.pos.canonical import (
+    CanonicalTransaction,
+    Ignored,
+    NormalizationError,
+    compare_versions,
+    scrub,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +64,11 @@ def inbound_event_store(
     transaction; the repeat is then a single conditional UPDATE (no read-modify-write race).
     """
     now = timezone.now()
+    # PostgreSQL text and jsonb refuse NUL characters; the raw bytes keep them (bytea).
+    topic, dedupe_key, entity_ref, entity_version, content_type, quarantine_reason = (
+        _no_nul(v) for v in (topic, dedupe_key, entity_ref, entity_version, content_type, quarantine_reason)
+    )
+    headers = {_no_nul(str(k)): _no_nul(str(v)) for k, v in headers.items()}
     try:
         with transaction.atomic():
             event = InboundEvent.objects.create(
@@ -112,9 +123,13 @@ def _api_client(source: PosSource):
     return PosApiClient(source)
 
 
+def _no_nul(value: str) -> str:
+    return value.replace("\x00", "") if value else value
+
+
 def _quarantine(event_id: int, reason: str) -> None:
     InboundEvent.objects.filter(pk=event_id).update(
-        status=InboundEvent.Status.QUARANTINED, error=reason[:2000], processed_at=timezone.now()
+        status=InboundEvent.Status.QUARANTINED, error=_no_nul(reason)[:2000], processed_at=timezone.now()
     )
 
 
@@ -128,10 +143,10 @@ def inbound_event_process(*, event_id: int) -> str:
         return event.status if event else "missing"
     client = _api_client(event.source)
     try:
-        canonicals = normalize_event(event, client=client)
+        canonicals = [scrub(c) for c in normalize_event(event, client=client)]
     except Ignored as exc:
         InboundEvent.objects.filter(pk=event_id, status=InboundEvent.Status.RECEIVED).update(
-            status=InboundEvent.Status.IGNORED, error=str(exc)[:2000], processed_at=timezone.now()
+            status=InboundEvent.Status.IGNORED, error=_no_nul(str(exc))[:2000], processed_at=timezone.now()
         )
         return InboundEvent.Status.IGNORED
     except NormalizationError as exc:
@@ -143,7 +158,9 @@ def inbound_event_process(*, event_id: int) -> str:
         if attempts >= settings.POS_MAX_PROCESS_ATTEMPTS:
             _quarantine(event_id, f"POS API unavailable after {attempts} attempts: {exc}")
             return InboundEvent.Status.QUARANTINED
-        InboundEvent.objects.filter(pk=event_id).update(process_attempts=attempts, error=str(exc)[:2000])
+        InboundEvent.objects.filter(pk=event_id).update(
+            process_attempts=attempts, error=_no_nul(str(exc))[:2000]
+        )
         return InboundEvent.Status.RECEIVED
     except Exception as exc:  # a payload shape we never anticipated: keep it, show it, allow replay
         logger.exception("normalizing inbound event %s failed", event_id)
@@ -337,6 +354,43 @@ def _diff(txn: PosTransaction, canonical: CanonicalTransaction) -> dict:
     return diff
 
 
+def _appended_lines(txn: PosTransaction, canonical: CanonicalTransaction) -> CanonicalTransaction | None:
+    """A posted sale that grew new lines and nothing else (a Shopify POS exchange appends the new
+    items to the original order, reference §1.3) becomes its own transaction for the new lines,
+    `<pos id>:add:<first new line id>`, linked to the sale. Any other change returns None."""
+    held = {
+        line.line_id: (line.quantity, line.unit_price, line.net_amount, line.tax_amount)
+        for line in txn.lines.all()
+    }
+    new_lines = []
+    for line in canonical.lines:
+        if line.line_id in held:
+            if held.pop(line.line_id) != (line.quantity, line.unit_price, line.net_amount, line.tax_amount):
+                return None
+        else:
+            new_lines.append(line)
+    if held or not new_lines:
+        return None
+    old_refs = set(txn.tenders.values_list("reference", flat=True))
+    tenders = [t for t in canonical.tenders if t.reference not in old_refs]
+    subtotal = sum((x.net_amount for x in new_lines), Decimal("0.00"))
+    tax_total = sum((x.tax_amount for x in new_lines), Decimal("0.00"))
+    return dataclasses.replace(
+        canonical,
+        pos_id=f"{txn.pos_id}:add:{new_lines[0].line_id}"[:120],
+        pos_number=f"{txn.pos_number or txn.pos_id} (added items)",
+        kind="exchange",
+        lines=new_lines,
+        tenders=tenders,
+        subtotal=subtotal,
+        discount_total=sum((x.discount for x in new_lines), Decimal("0.00")),
+        tax_total=tax_total,
+        total=subtotal if canonical.taxes_included else subtotal + tax_total,
+        rounding_adjustment=Decimal("0.00"),
+        original_pos_id=txn.pos_id,
+    )
+
+
 def _void(source: PosSource, canonical: CanonicalTransaction, event) -> tuple[PosTransaction | None, str]:
     txn = PosTransaction.objects.select_for_update().filter(source=source, pos_id=canonical.pos_id).first()
     if txn is None:
@@ -419,6 +473,9 @@ def transaction_ingest(
     if compare_versions(canonical.version, txn.pos_version) < 0:
         return txn, "stale"  # a retry carrying an older state than we already hold
     if txn.state in LOCKED_STATES:
+        addition = _appended_lines(txn, canonical)
+        if addition is not None:
+            return transaction_ingest(source=source, canonical=addition, event=event)[0], "appended"
         exception_raise(
             transaction_obj=txn,
             exc_type=ExceptionType.DUPLICATE,

@@ -1,19 +1,20 @@
 """The arithmetic Fulfil does on a sale line, repeated here so validation can predict it.
 
 Fulfil (Tryton) stores `unit_price` with 4 decimals, computes a line's amount as
-round(quantity x unit_price, 2) and its tax as round(amount x rate, 2) per tax, half-up. We send the
+round(quantity x unit_price, 2) and its tax as round(amount x rate, 2) per line, half-even (Tryton's
+currency rounding). We send the
 POS's net amount as quantity x unit_price, so the amount Fulfil derives equals the POS net to the cent
 for every quantity the tills produce.
 """
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 CENT = Decimal("0.01")
 PRICE_PLACES = Decimal("0.0001")
 
 
 def money(value: Decimal) -> Decimal:
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
 def line_net_excl_tax(*, net_amount: Decimal, tax_amount: Decimal, taxes_included: bool) -> Decimal:
@@ -24,7 +25,7 @@ def line_net_excl_tax(*, net_amount: Decimal, tax_amount: Decimal, taxes_include
 def fulfil_unit_price(*, net_excl_tax: Decimal, quantity: Decimal) -> Decimal:
     if not quantity:
         return Decimal("0.0000")
-    return (net_excl_tax / quantity).quantize(PRICE_PLACES, rounding=ROUND_HALF_UP)
+    return (net_excl_tax / quantity).quantize(PRICE_PLACES, rounding=ROUND_HALF_EVEN)
 
 
 def fulfil_line_amount(*, quantity: Decimal, unit_price: Decimal) -> Decimal:

@@ -14,34 +14,43 @@ from integration.pipeline.money import fulfil_line_amount, money
 WALK_IN_CACHE_SECONDS = 7 * 24 * 3600
 
 
-def walk_in_name(txn: PosTransaction) -> str:
-    return f"Walk-in — {txn.pos_location_name or txn.pos_location_id}"
+def walk_in_code(txn: PosTransaction) -> str:
+    """The anonymous customer of the store's warehouse: one per store, like Fulfil's POS channel."""
+    return f"WALKIN-{txn.posted_with.get('warehouse_code') or txn.posted_with['warehouse']}"
 
 
-def _cache_key(client, name: str) -> str:
-    return f"fulfil-walk-in:{getattr(client, 'base_url', '')}:{name}"
+def _walk_in_display(txn: PosTransaction) -> str:
+    return (
+        f"Walk-in — {txn.posted_with.get('warehouse_name') or txn.pos_location_name or txn.pos_location_id}"
+    )
 
 
-def walk_in_parties(*, client, names: set[str], record_call) -> dict[str, int]:
-    """One anonymous party per store, found or created once and cached (two calls at most, ever)."""
-    found = {name: cache.get(_cache_key(client, name)) for name in names}
-    missing = sorted(name for name, party in found.items() if not party)
-    if missing:
-        rows = record_call(
-            "party_lookup",
-            lambda: client.search_read("party.party", [["name", "in", missing]], fields=["id", "name"]),
+def _cache_key(client, code: str) -> str:
+    return f"fulfil-walk-in:{getattr(client, 'base_url', '')}:{code}"
+
+
+def walk_in_parties(*, client, txns: list[PosTransaction], record_call) -> dict[str, int]:
+    """Walk-in party id per store code, found or created once and then cached (no calls after)."""
+    names = {walk_in_code(t): _walk_in_display(t) for t in txns}
+    found = {code: cache.get(_cache_key(client, code)) for code in names}
+    missing = sorted(code for code, party in found.items() if not party)
+    if not missing:
+        return found
+    rows = record_call(
+        "party_lookup",
+        lambda: client.search_read("party.party", [["code", "in", missing]], fields=["id", "code"]),
+    )
+    for row in rows:
+        found[row["code"]] = found.get(row["code"]) or row["id"]
+    still = [code for code in missing if not found.get(code)]
+    if still:
+        ids = record_call(
+            "party_create",
+            lambda: client.create("party.party", [{"code": code, "name": names[code]} for code in still]),
         )
-        for row in rows:
-            found.setdefault(row["name"], None)
-            found[row["name"]] = found[row["name"]] or row["id"]
-        still = [name for name in missing if not found.get(name)]
-        if still:
-            ids = record_call(
-                "party_create", lambda: client.create("party.party", [{"name": name} for name in still])
-            )
-            found.update(zip(still, ids, strict=True))
-        for name in missing:
-            cache.set(_cache_key(client, name), found[name], WALK_IN_CACHE_SECONDS)
+        found.update(zip(still, ids, strict=True))
+    for code in missing:
+        cache.set(_cache_key(client, code), found[code], WALK_IN_CACHE_SECONDS)
     return found
 
 

@@ -35,7 +35,7 @@ from integration.fulfil.errors import FulfilError, OutcomeUnknown, RateLimited, 
 from integration.models import PostingAttempt, PosTransaction, TransactionState
 from integration.pipeline.claims import Claim, claims_release_stale, retry_delay, transactions_claim
 from integration.pipeline.money import money
-from integration.pipeline.payload import expected_untaxed, sale_values, walk_in_name, walk_in_parties
+from integration.pipeline.payload import expected_untaxed, sale_values, walk_in_code, walk_in_parties
 from integration.pipeline.raising import Problem, accepted_fingerprints, problems_open
 from integration.pipeline.validate import QUOTED_TAX_MARKER
 from mappings.models import FulfilProduct
@@ -227,9 +227,10 @@ class BatchPoster:
         self.summary["adopted"] += 1
 
     def _create(self, ids: list[int]) -> None:
-        names = {walk_in_name(self.txns[i]) for i in ids}
-        parties = walk_in_parties(client=self.client, names=names, record_call=self.record_call)
-        payloads = {i: sale_values(self.txns[i], party_id=parties[walk_in_name(self.txns[i])]) for i in ids}
+        parties = walk_in_parties(
+            client=self.client, txns=[self.txns[i] for i in ids], record_call=self.record_call
+        )
+        payloads = {i: sale_values(self.txns[i], party_id=parties[walk_in_code(self.txns[i])]) for i in ids}
 
         def on_ok(done: list[int], sale_ids: list[int]) -> None:
             for txn_id, sale_id in zip(done, sale_ids, strict=True):

@@ -18,7 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.services import audit_record
@@ -199,6 +199,7 @@ def _check_location(txn: PosTransaction, resolver: MapResolver, verdict: Verdict
         location_map=mapped.pk,
         warehouse=mapped.warehouse.fulfil_id,
         warehouse_code=mapped.warehouse.code,
+        warehouse_name=mapped.warehouse.name,
         channel=channel.fulfil_id,
     )
     return []
@@ -460,8 +461,6 @@ def transactions_validate(
 
 def validation_due(*, now: dt.datetime) -> QuerySet[PosTransaction]:
     """`normalized` transactions never checked, or waiting returns whose recheck time has come."""
-    from django.db.models import Q
-
     return PosTransaction.objects.filter(state=S.NORMALIZED).filter(
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
     )
@@ -509,3 +508,19 @@ def transactions_requeue(
             note=f"Requeued {len(set(ids))} transaction(s).",
         )
     return summary
+
+
+def returns_recheck() -> dict:
+    """Returns held back for their original: revalidate those whose original has since posted.
+
+    Waiting returns are rechecked at the end of their grace period anyway (validation_due); this
+    releases them sooner, and releases returns blocked as unlinked once the original posts.
+    """
+    candidates = PosTransaction.objects.filter(
+        state__in=(S.NORMALIZED, S.BLOCKED),
+        original__state__in=(S.POSTED, S.SETTLED),
+    ).filter(
+        Q(state=S.NORMALIZED, next_attempt_at__isnull=False)
+        | Q(state=S.BLOCKED, exceptions__is_open=True, exceptions__group__type=ExceptionType.UNLINKED_RETURN)
+    )
+    return transactions_validate(ids=set(candidates.values_list("id", flat=True)))

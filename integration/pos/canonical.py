@@ -155,6 +155,19 @@ def _json_default(value):
     raise TypeError(type(value))
 
 
+def scrub(value):
+    """Strip NUL characters from every string in a canonical record (PostgreSQL text refuses them;
+    a till has no business sending them). Works in place on the dataclasses; returns the value."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        for name in value.__dataclass_fields__:
+            setattr(value, name, scrub(getattr(value, name)))
+    return value
+
+
 def compare_versions(a: str, b: str) -> int:
     """-1/0/1. Versions are integers (Square, X-Series) or ISO timestamps (Shopify updated_at)."""
     if not a or not b:

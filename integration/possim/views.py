@@ -160,6 +160,20 @@ def square_locations(request):
     )
 
 
+def _xs_v2(record: SimRecord) -> dict:
+    """The API 2.0 shape differs from the 1.0 webhook payload (reference §3.2): `line_items`,
+    `payments`, `version` from the change feed, UTC timestamps with an offset."""
+    sale = dict(record.data)
+    sale["line_items"] = sale.pop("register_sale_products", [])
+    sale["payments"] = [
+        {"id": p.get("id"), "payment_type": p.get("name"), "amount": p.get("amount")}
+        for p in sale.pop("register_sale_payments", [])
+    ]
+    sale.pop("totals", None)
+    sale["version"] = record.version
+    return sale
+
+
 @_guard("lightspeed")
 def xs_sales(request):
     after = int(request.GET.get("after") or 0)
@@ -169,7 +183,7 @@ def xs_sales(request):
             :size
         ]
     )
-    data = [{**r.data, "version": r.version} for r in records]
+    data = [_xs_v2(r) for r in records]
     versions = (
         {"min": records[0].version, "max": records[-1].version} if records else {"min": after, "max": after}
     )
@@ -181,7 +195,7 @@ def xs_get(request, oid, kind):
     record = SimRecord.objects.filter(platform="lightspeed", kind=kind, object_id=oid).first()
     if record is None:
         return JsonResponse({"error": "Not found"}, status=404)
-    return JsonResponse({"data": record.data})
+    return JsonResponse({"data": _xs_v2(record) if kind == "sale" else record.data})
 
 
 @_guard("lightspeed")

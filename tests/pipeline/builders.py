@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 from integration.models import PosTransaction, TransactionState
+from integration.pipeline.money import money
 from mappings.models import (
     FulfilChannel,
     FulfilProduct,
@@ -63,9 +64,13 @@ def sale(
     vat=Decimal("0.20"),
     **fields,
 ) -> PosTransaction:
-    """A sale (or, with negative quantities, a return) whose totals add up, VAT on every line."""
-    subtotal = sum((qty * price for _sku, qty, price in lines), Decimal("0.00"))
-    taxes = [(qty * price * vat).quantize(Decimal("0.01")) for _sku, qty, price in lines]
+    """A sale (or, with negative quantities, a return) whose totals add up, VAT on every line.
+
+    A line is (sku, quantity, unit price) or (sku, quantity, unit price, VAT rate).
+    """
+    lines = [(*ln[:3], ln[3] if len(ln) > 3 else vat) for ln in lines]
+    subtotal = sum((qty * price for _sku, qty, price, _r in lines), Decimal("0.00"))
+    taxes = [money(qty * price * rate) for _sku, qty, price, rate in lines]
     tax_total = sum(taxes, Decimal("0.00"))
     txn = PosTransactionFactory(
         source=source,
@@ -75,7 +80,7 @@ def sale(
         total=subtotal + tax_total,
         **fields,
     )
-    for index, ((sku, qty, price), tax) in enumerate(zip(lines, taxes, strict=True)):
+    for index, ((sku, qty, price, rate), tax) in enumerate(zip(lines, taxes, strict=True)):
         line = PosTransactionLineFactory(
             transaction=txn,
             line_id=f"{txn.pos_id}-{index}",
@@ -86,6 +91,6 @@ def sale(
             net_amount=(qty * price).quantize(Decimal("0.01")),
             tax_amount=tax,
         )
-        if vat:
-            LineTaxFactory(line=line, title="VAT", rate=vat, amount=tax)
+        if rate is not None:
+            LineTaxFactory(line=line, title="VAT", rate=rate, amount=tax)
     return txn

@@ -227,3 +227,27 @@ def test_fuzz_mutated_valid_payloads_end_processed_ignored_or_quarantined_never_
     waiting = InboundEvent.objects.filter(status="received")
     assert not waiting.filter(process_attempts=0).exists()
     assert not waiting.filter(error="").exists()
+
+
+def test_nul_characters_never_reach_postgresql_text_columns(pos):
+    src = pos[Platform.SHOPIFY]
+    loc = g.store_ids(Platform.SHOPIFY, 12)[0][0]
+    order = g.shopify_order(
+        order_id=13, location_id=loc, at=AT, items=[(g.product_refs(0), 1, Decimal("0"))], gateways=["cash"]
+    )
+    order["line_items"][0]["name"] = "Tee\u0000 black"
+    broken = {**order, "id": 14, "updated_at": "2026-11-26T12:00:00+00:00\u0000"}
+    for body in (order, broken):
+        raw = json.dumps(body).encode()
+        headers = {
+            "X-Shopify-Hmac-Sha256": signatures.sign_shopify(src.webhook_secret, raw),
+            "X-Shopify-Topic": "orders/create",
+        }
+        assert deliver(g.Delivery(src.code, raw, headers, "nul")).status_code == 200
+    process_all()
+    good, bad = InboundEvent.objects.order_by("id")
+    assert b"\\u0000" in bytes(good.body)  # the raw bytes are kept exactly
+    assert good.status == "processed"
+    assert PosTransaction.objects.get(pos_id="13").lines.get().description == "Tee black"
+    assert bad.entity_version == "2026-11-26T12:00:00+00:00"
+    assert bad.status in ("processed", "quarantined")

@@ -249,3 +249,54 @@ def test_newer_version_updates_in_place_stale_retry_ignored_and_posted_change_ra
     occ = ExceptionOccurrence.objects.get(transaction=txn)
     assert occ.group.type == "duplicate"
     assert occ.detail["diff"]["total"] == ["36.00", "1.00"]
+
+
+def test_shopify_exchange_appending_items_to_a_posted_order_books_the_new_items_separately(pos):
+    src = pos[Platform.SHOPIFY]
+    loc = g.store_ids(Platform.SHOPIFY, 12)[0][0]
+    order = g.shopify_order(
+        order_id=61, location_id=loc, at=LATE, items=[(g.product_refs(0), 1, Decimal("0"))], gateways=["cash"]
+    )
+    deliver(g.shopify_delivery(src, "orders/create", order))
+    process_all()
+    sale = PosTransaction.objects.get(pos_id="61")
+    PosTransaction.objects.filter(pk=sale.pk).update(state=TransactionState.POSTED)
+    # Exchange: the M tee comes back (a refund) and an L tee is appended to the same order.
+    bigger = g.shopify_order(
+        order_id=61,
+        location_id=loc,
+        at=LATE,
+        items=[(g.product_refs(0), 1, Decimal("0")), (g.product_refs(2), 1, Decimal("0"))],
+        gateways=["cash", "shopify_payments"],
+        updated_at=datetime(2026, 7, 2, tzinfo=UTC),
+    )
+    deliver(g.shopify_delivery(src, "orders/updated", bigger))
+    process_all()
+    added = PosTransaction.objects.get(pos_id="61:add:611")
+    assert added.kind == "exchange"
+    assert added.original == sale
+    assert added.lines.get().sku == "TEE-BLK-L"
+    assert added.total == Decimal("18.00")
+    assert [t.reference for t in added.tenders.all()] == ["6101"]
+    assert not sale.exceptions.exists()
+    assert PosTransaction.objects.get(pk=sale.pk).lines.count() == 1
+
+
+def test_ack_is_one_insert_and_a_repeat_is_one_conditional_update(pos, django_assert_max_num_queries):
+    src = pos[Platform.SHOPIFY]
+    order = g.shopify_order(
+        order_id=71, location_id="1", at=LATE, items=[(g.product_refs(0), 1, Decimal("0"))], gateways=["cash"]
+    )
+    d = g.shopify_delivery(src, "orders/create", order)
+    # source lookup + savepoint + INSERT + release; processing is not part of the acknowledgement
+    with django_assert_max_num_queries(4):
+        assert deliver(d).status_code == 200
+    event = InboundEvent.objects.get()
+    assert event.status == "received"
+    assert bytes(event.body) == d.body
+    assert event.headers["x-shopify-event-id"] == d.headers["X-Shopify-Event-Id"]
+    with django_assert_max_num_queries(6):  # + failed INSERT, rollback to savepoint, UPDATE
+        assert deliver(d).status_code == 200
+    event.refresh_from_db()
+    assert event.delivery_count == 2
+    assert PosTransaction.objects.count() == 0

@@ -177,3 +177,36 @@ def test_pos_api_failure_keeps_the_event_for_the_sweeper_then_quarantines_it(pos
     event.refresh_from_db()
     assert event.status == "processed"
     assert PosTransaction.objects.get(pos_id="31").tenders.get().tender_type == "cash"
+
+
+def test_xseries_sale_only_the_change_feed_saw_is_read_in_the_2_0_shape(pos):
+    import uuid
+
+    src = pos[Platform.LIGHTSPEED]
+    outlet = g.store_ids(Platform.LIGHTSPEED, 12)[0]
+    register = str(uuid.uuid5(uuid.NAMESPACE_URL, f"register-{outlet[0]}-1"))
+    at = g.datetime(2026, 11, 26, 15, tzinfo=g.UTC)
+    sale = g.xs_sale(
+        sale_id="feed-1",
+        outlet_id=outlet[0],
+        register_id=register,
+        at=at,
+        items=[(g.product_refs(8), 1)],
+        payments=["Card"],
+    )
+    g.sim_put(
+        platform="lightspeed",
+        kind="sale",
+        object_id="feed-1",
+        data=sale,
+        updated_at=at,
+        location_id=outlet[0],
+    )
+    assert poll_source(src) == 1
+    process_all()
+    txn = PosTransaction.objects.get(pos_id="feed-1")
+    assert txn.pos_location_name == outlet[1]
+    assert txn.total == Decimal("149.00")
+    assert txn.lines.get().sku == "JKT-WAX-M"
+    assert txn.tenders.get().tender_type == "card"
+    assert InboundEvent.objects.get(entity_ref="feed-1").channel == "poll"

@@ -34,15 +34,55 @@ SOAK_START, SOAK_END = "<!-- soak:start -->", "<!-- soak:end -->"
 SIZES = {
     "full": {
         "webhook_ack": ["--requests", "1500", "--concurrency", "8"],
-        "scaling": ["--transactions", "600", "--workers", "1,2,4", "--batch-size", "50", "--naive", "100", "--events", "300"],
-        "workbench": ["--transactions", "1000000", "--occurrences", "100000", "--big-group", "10000", "--runs", "40"],
+        "scaling": [
+            "--transactions",
+            "600",
+            "--workers",
+            "1,2,4",
+            "--batch-size",
+            "50",
+            "--naive",
+            "100",
+            "--events",
+            "300",
+        ],
+        "workbench": [
+            "--transactions",
+            "1000000",
+            "--occurrences",
+            "100000",
+            "--big-group",
+            "10000",
+            "--runs",
+            "40",
+        ],
         "reconciliation": ["--stores", "500", "--per-store", "200"],
         "raw_rows": 5000,
     },
     "quick": {
         "webhook_ack": ["--requests", "200", "--concurrency", "4"],
-        "scaling": ["--transactions", "60", "--workers", "1,2", "--batch-size", "20", "--naive", "10", "--events", "40"],
-        "workbench": ["--transactions", "20000", "--occurrences", "2000", "--big-group", "500", "--runs", "10"],
+        "scaling": [
+            "--transactions",
+            "60",
+            "--workers",
+            "1,2",
+            "--batch-size",
+            "20",
+            "--naive",
+            "10",
+            "--events",
+            "40",
+        ],
+        "workbench": [
+            "--transactions",
+            "20000",
+            "--occurrences",
+            "2000",
+            "--big-group",
+            "500",
+            "--runs",
+            "10",
+        ],
         "reconciliation": ["--stores", "10", "--per-store", "20"],
         "raw_rows": 500,
     },
@@ -125,7 +165,10 @@ def raw_insert_rate(rows: int) -> dict:
         single = rows / (time.perf_counter() - t0)
         copy_rows = rows * 20
         t0 = time.perf_counter()
-        with c.cursor() as cur, cur.copy("COPY t (source_id, pos_id, state, total, payload) FROM STDIN") as cp:
+        with (
+            c.cursor() as cur,
+            cur.copy("COPY t (source_id, pos_id, state, total, payload) FROM STDIN") as cp,
+        ):
             for i in range(copy_rows):
                 cp.write_row((2, f"c{i}", "received", i % 997, '{"a": 1}'))
         copied = copy_rows / (time.perf_counter() - t0)
@@ -219,7 +262,14 @@ def main() -> int:
     extra: list[str] = []
     raw = raw_insert_rate(sizes["raw_rows"])
     raw_cmd = "`python -m bench.run` (raw_insert_rate: psycopg, autocommit)"
-    rows.append(("PostgreSQL raw INSERT + COMMIT, one row each (baseline)", f"{raw['insert_commit_per_s']:,} rows/s", "1.00x", raw_cmd))
+    rows.append(
+        (
+            "PostgreSQL raw INSERT + COMMIT, one row each (baseline)",
+            f"{raw['insert_commit_per_s']:,} rows/s",
+            "1.00x",
+            raw_cmd,
+        )
+    )
     rows.append(("PostgreSQL COPY (bulk ceiling)", f"{raw['copy_rows_per_s']:,} rows/s", "", raw_cmd))
     floor = raw["insert_commit_per_s"]
 
@@ -237,7 +287,14 @@ def main() -> int:
             acks = float(re.search(r"webhook acks/s: ([\d.]+)", out).group(1))
             p = re.search(r"p50: ([\d.]+) ms\s+p99: ([\d.]+) ms", out)
             server = (re.search(r"server: ([^;]+)", out) or [None, "?"])[1]
-            rows.append((f"Webhook acks/s ({server}; separate-process load generator, loopback)", f"{acks:,.0f}/s", ratio(acks), cmd))
+            rows.append(
+                (
+                    f"Webhook acks/s ({server}; separate-process load generator, loopback)",
+                    f"{acks:,.0f}/s",
+                    ratio(acks),
+                    cmd,
+                )
+            )
             rows.append(("Webhook ack latency p50 / p99", f"{p.group(1)} ms / {p.group(2)} ms", "", cmd))
             statuses = re.search(r"statuses: (.*)", out)
             notes.append(f"Webhook run statuses: {statuses.group(1) if statuses else '?'}.")
@@ -250,20 +307,59 @@ def main() -> int:
         else:
             data = _json_from(out)
             n = data["normalize"]
-            rows.append(("Normalize (raw POS event → canonical transaction), 1 process", f"{n['events_per_second']}/s ({n['events']} events)", ratio(n["events_per_second"]), cmd))
+            rows.append(
+                (
+                    "Normalize (raw POS event → canonical transaction), 1 process",
+                    f"{n['events_per_second']}/s ({n['events']} events)",
+                    ratio(n["events_per_second"]),
+                    cmd,
+                )
+            )
             v = data["validate"]
-            rows.append(("Validate (maps, totals, returns → ready/blocked), 1 process", f"{v['per_second']}/s ({v['transactions']} txns)", ratio(v["per_second"]), cmd))
+            rows.append(
+                (
+                    "Validate (maps, totals, returns → ready/blocked), 1 process",
+                    f"{v['per_second']}/s ({v['transactions']} txns)",
+                    ratio(v["per_second"]),
+                    cmd,
+                )
+            )
             naive = data.get("naive") or {}
             for r in data["runs"]:
                 vs = ratio(r["per_second"])
                 if naive.get("per_second"):
                     vs += f"; {r['per_second'] / naive['per_second']:.1f}x naive"
-                rows.append((f"End-to-end posting, {r['workers']} worker(s), batch {r['batch_size']}", f"{r['per_second']}/s ({r['posted']} txns)", vs, cmd))
+                rows.append(
+                    (
+                        f"End-to-end posting, {r['workers']} worker(s), batch {r['batch_size']}",
+                        f"{r['per_second']}/s ({r['posted']} txns)",
+                        vs,
+                        cmd,
+                    )
+                )
             one = data["runs"][0]
-            rows.append(("Fulfil calls per 1,000 transactions (batched)", f"{one['calls_per_1000']}", "", cmd))
+            rows.append(
+                ("Fulfil calls per 1,000 transactions (batched)", f"{one['calls_per_1000']}", "", cmd)
+            )
             if naive:
-                rows.append(("Naive poster: one transaction per batch (baseline)", f"{naive['per_second']}/s ({naive['posted']} txns)", ratio(naive["per_second"]), cmd))
-                rows.append(("Fulfil calls per 1,000 transactions (naive)", f"{naive['calls_per_1000']}", f"{naive['calls_per_1000'] / one['calls_per_1000']:.0f}x batched" if one["calls_per_1000"] else "", cmd))
+                rows.append(
+                    (
+                        "Naive poster: one transaction per batch (baseline)",
+                        f"{naive['per_second']}/s ({naive['posted']} txns)",
+                        ratio(naive["per_second"]),
+                        cmd,
+                    )
+                )
+                rows.append(
+                    (
+                        "Fulfil calls per 1,000 transactions (naive)",
+                        f"{naive['calls_per_1000']}",
+                        f"{naive['calls_per_1000'] / one['calls_per_1000']:.0f}x batched"
+                        if one["calls_per_1000"]
+                        else "",
+                        cmd,
+                    )
+                )
             if data.get("left_unposted"):
                 notes.append(f"Scaling run left {data['left_unposted']} bench transactions unposted.")
             plot(data["runs"])
@@ -280,32 +376,69 @@ def main() -> int:
         else:
             data = _json_from(out)
             for label, figures in data["pages"].items():
-                rows.append((f"Workbench {label}, {data['transactions']:,} txns / {data['open_occurrences']:,} open", f"p95 {figures['p95_ms']} ms (p50 {figures['p50_ms']})", "", cmd))
+                rows.append(
+                    (
+                        f"Workbench {label}, {data['transactions']:,} txns / {data['open_occurrences']:,} open",
+                        f"p95 {figures['p95_ms']} ms (p50 {figures['p50_ms']})",
+                        "",
+                        cmd,
+                    )
+                )
             req = data.get("fix_and_requeue_10k")
             if req:
                 size = args[args.index("--big-group") + 1] if "--big-group" in args else "10000"
-                rows.append((f"Fix a store map and requeue its {int(size):,}-transaction group", f"{req['seconds']} s", "", cmd))
+                rows.append(
+                    (
+                        f"Fix a store map and requeue its {int(size):,}-transaction group",
+                        f"{req['seconds']} s",
+                        "",
+                        cmd,
+                    )
+                )
                 notes.append(f"Requeue summary: {req.get('summary')}.")
     if want("reconciliation"):
         args = sizes["reconciliation"]
         _recreate("bench_reconciliation")
-        subprocess.run([PY, "manage.py", "migrate", "-v0"], cwd=ROOT, env={**os.environ, "DATABASE_URL": _scratch_url("bench_reconciliation")}, check=True)
+        subprocess.run(
+            [PY, "manage.py", "migrate", "-v0"],
+            cwd=ROOT,
+            env={**os.environ, "DATABASE_URL": _scratch_url("bench_reconciliation")},
+            check=True,
+        )
         out, err, _s = _run("reconciliation", args, "bench_reconciliation", opts.timeout)
         cmd = _cmd("reconciliation", args)
         if err:
             rows.append(("Reconciliation day", f"FAILED ({err})", "", cmd))
         else:
             data = _json_from(out)
-            rows.append((f"Reconciliation day: {data['stores']} stores, {data['transactions']:,} txns", f"{data['reconcile_s']} s ({data['our_side_s']} s ours)", "", cmd))
-            rows.append(("Reconciliation Fulfil calls (projected at 8 req/s)", f"{data['api_calls']} calls ≈ {data['projected_fulfil_s']} s", "", cmd))
+            rows.append(
+                (
+                    f"Reconciliation day: {data['stores']} stores, {data['transactions']:,} txns",
+                    f"{data['reconcile_s']} s ({data['our_side_s']} s ours)",
+                    "",
+                    cmd,
+                )
+            )
+            rows.append(
+                (
+                    "Reconciliation Fulfil calls (projected at 8 req/s)",
+                    f"{data['api_calls']} calls ≈ {data['projected_fulfil_s']} s",
+                    "",
+                    cmd,
+                )
+            )
     known = {"run", "webhook_ack", "scaling", "workbench", "reconciliation", "__init__"}
     for path in sorted((ROOT / "bench").glob("*.py")):
         if path.stem in known or (only and path.stem not in only):
             continue
         _recreate(f"bench_{path.stem}")
         out, err, seconds = _run(path.stem, [], f"bench_{path.stem}", opts.timeout)
-        extra.append(f"### bench/{path.name}\n\n`DATABASE_URL=postgres://… python -m bench.{path.stem}` ({seconds:.0f} s)\n")
-        extra.append("```\n" + (out.strip() or "(no output)") + (f"\nFAILED: {err}" if err else "") + "\n```\n")
+        extra.append(
+            f"### bench/{path.name}\n\n`DATABASE_URL=postgres://… python -m bench.{path.stem}` ({seconds:.0f} s)\n"
+        )
+        extra.append(
+            "```\n" + (out.strip() or "(no output)") + (f"\nFAILED: {err}" if err else "") + "\n```\n"
+        )
     write(box, started, rows, notes, extra, opts.quick)
     print(DOC.read_text())
     return 0

@@ -27,7 +27,9 @@ DB = "bench_scaling"
 def _env(db_name: str) -> None:
     import dj_database_url
 
-    base = dj_database_url.parse(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"))
+    base = dj_database_url.parse(
+        os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    )
     host = base["HOST"] or "127.0.0.1"
     os.environ["DATABASE_URL"] = f"postgres://{base['USER']}@{host}:{base['PORT'] or 5432}/{db_name}"
     os.environ.update(
@@ -141,7 +143,9 @@ def make_sales(source, locations, codes, n: int, prefix: str) -> list[int]:
             price, vat = product_facts(code)
             lines.append((code, Decimal(qty), price, VAT_TITLES[vat][1]))
         loc = locations[i % len(locations)]
-        txn = sale(source=source, lines=lines, pos_id=f"{prefix}-{i}", pos_location_id=loc, pos_location_name=loc)
+        txn = sale(
+            source=source, lines=lines, pos_id=f"{prefix}-{i}", pos_location_id=loc, pos_location_name=loc
+        )
         ids.append(txn.pk)
     return ids
 
@@ -180,7 +184,9 @@ def normalize(events: int) -> dict:
     from integration.services import inbound_events_sweep
 
     stores = 12
-    day = g.generate_day(stores=stores, sales_per_store=max(1, events // stores), faults=(), base_url="http://testserver")
+    day = g.generate_day(
+        stores=stores, sales_per_store=max(1, events // stores), faults=(), base_url="http://testserver"
+    )
     client = Client()
     for d in day.deliveries:
         headers = {k: v for k, v in d.headers.items() if k.lower() != "content-type"}
@@ -244,7 +250,12 @@ def main() -> int:
         make_sales(source, locations, codes, args.naive, "naive")
         transactions_validate()
         out["naive"] = run_workers(1, 1)
-    out["left_unposted"] = PosTransaction.objects.exclude(state="posted").exclude(source__code__startswith="uk").filter(source=source).count()
+    out["left_unposted"] = (
+        PosTransaction.objects.exclude(state="posted")
+        .exclude(source__code__startswith="uk")
+        .filter(source=source)
+        .count()
+    )
     print(json.dumps(out))
     return 0
 

@@ -114,7 +114,7 @@ def _replay_horizon(source: PosSource) -> dt.timedelta | None:
 def _json_object(body: bytes) -> dict | None:
     try:
         data = json.loads(body.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: hostile nesting depth
         return None
     return data if isinstance(data, dict) else None
 

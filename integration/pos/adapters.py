@@ -12,7 +12,7 @@ from integration.pos.canonical import CanonicalTransaction, NormalizationError
 def _json(body: bytes):
     try:
         return json.loads(bytes(body).decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # RecursionError: hostile nesting
         raise NormalizationError("body is not valid UTF-8 JSON") from exc
 
 

@@ -65,9 +65,15 @@ def rate(value, *, percent: bool = False) -> Decimal:
         r = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
         raise NormalizationError(f"not a tax rate: {value!r}") from exc
+    # NaN/Infinity parse as Decimals and NaN survives quantize: refuse them like money does.
+    if not r.is_finite():
+        raise NormalizationError(f"not a tax rate: {value!r}")
     if percent:
         r = r / 100
-    return r.quantize(RATE, rounding=ROUND_HALF_UP)
+    try:
+        return r.quantize(RATE, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # absurdly large
+        raise NormalizationError(f"tax rate out of range: {value!r}") from exc
 
 
 @dataclass

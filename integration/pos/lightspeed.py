@@ -40,7 +40,7 @@ def parse_form(body: bytes) -> dict:
         raise NormalizationError("form has no payload field")
     try:
         payload = json.loads(fields["payload"][0])
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # RecursionError: hostile nesting depth
         raise NormalizationError("payload is not JSON") from exc
     if not isinstance(payload, dict) or not payload.get("id"):
         raise NormalizationError("payload is not a sale (no id)")

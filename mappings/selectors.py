@@ -125,6 +125,8 @@ def catalog_sync_runs(*, model: str = "", failed_only: bool = False) -> QuerySet
     if failed_only:
         runs = runs.exclude(error="")
     return runs
+
+
 # --- Map administration: history, release candidates ---------------------------------------
 
 

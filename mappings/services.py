@@ -17,6 +17,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.services import audit_record
 from integration.models import PosSource, PosTransaction
+from mappings.catalog_sync import catalog_sync  # noqa: F401  (re-exported: the catalog cache's writer)
 from mappings.kinds import LOCATION, SKU, TAX, TENDER, MapKind, kind_for
 from mappings.models import (
     FulfilChannel,
@@ -29,7 +30,6 @@ from mappings.models import (
     TaxMap,
     TenderMap,
 )
-from mappings.catalog_sync import catalog_sync  # noqa: F401  (re-exported: the catalog cache's writer)
 from mappings.selectors import map_release_candidates
 
 logger = logging.getLogger(__name__)

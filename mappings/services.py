@@ -118,32 +118,42 @@ def _save(
     return obj
 
 
-@transaction.atomic
 def map_create(
-    *, kind: MapKind, actor, audit_note: str = "", validate: bool = True, **values
+    *, kind: MapKind, actor, audit_note: str = "", validate: bool = True, savepoint: bool = True, **values
 ) -> models.Model:
+    """Create a map of `kind`. `savepoint=False` is for callers already inside one all-or-nothing
+    transaction (bulk import), where a savepoint per row only costs round trips."""
     unknown = set(values) - set(kind.fields)
     if unknown:
         raise TypeError(f"{kind.singular} has no field(s) {sorted(unknown)}")
-    obj = kind.model(**values)
-    return _save(obj, actor=actor, verb="created", before=None, audit_note=audit_note, validate=validate)
+    with transaction.atomic(savepoint=savepoint):
+        obj = kind.model(**values)
+        return _save(obj, actor=actor, verb="created", before=None, audit_note=audit_note, validate=validate)
 
 
-@transaction.atomic
-def map_update(*, map_obj: models.Model, actor, audit_note: str = "", validate: bool = True, **changes):
+def map_update(
+    *,
+    map_obj: models.Model,
+    actor,
+    audit_note: str = "",
+    validate: bool = True,
+    savepoint: bool = True,
+    **changes,
+):
     """Change some fields of a map; refuses unknown fields and overlapping dates."""
     kind = kind_for(map_obj)
     unknown = set(changes) - set(kind.fields)
     if unknown:
         raise TypeError(f"{kind.singular} has no field(s) {sorted(unknown)}")
-    before = map_snapshot(map_obj)
-    for name, value in changes.items():
-        setattr(map_obj, name, value)
-    if map_snapshot(map_obj) == before:
-        return map_obj
-    return _save(
-        map_obj, actor=actor, verb="updated", before=before, audit_note=audit_note, validate=validate
-    )
+    with transaction.atomic(savepoint=savepoint):
+        before = map_snapshot(map_obj)
+        for name, value in changes.items():
+            setattr(map_obj, name, value)
+        if map_snapshot(map_obj) == before:
+            return map_obj
+        return _save(
+            map_obj, actor=actor, verb="updated", before=before, audit_note=audit_note, validate=validate
+        )
 
 
 @transaction.atomic

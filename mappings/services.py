@@ -33,8 +33,10 @@ from mappings.selectors import map_release_candidates
 
 logger = logging.getLogger(__name__)
 
-# Set by the sync engine (issue 5). Called by name so this app works before the engine lands.
-REQUEUE_MODULE = "integration.pipeline.requeue"
+# The sync engine's `transactions_requeue(*, transactions, actor=None)`, looked up by name so this
+# app works before (and without importing) the engine. The first module that has it wins.
+REQUEUE_MODULES = ("integration.pipeline.requeue", "integration.pipeline.validate", "integration.pipeline")
+REQUEUE_MODULE = REQUEUE_MODULES[0]
 REQUEUE_FUNCTION = "transactions_requeue"
 
 
@@ -302,11 +304,15 @@ def tender_map_end_date(*, tender_map: TenderMap, effective_to: dt.date, actor, 
 
 def requeue_service():
     """The engine's `transactions_requeue(*, transactions, actor=None)`, or None before it exists."""
-    try:
-        module = importlib.import_module(REQUEUE_MODULE)
-    except ImportError:
-        return None
-    return getattr(module, REQUEUE_FUNCTION, None)
+    for name in REQUEUE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        found = getattr(module, REQUEUE_FUNCTION, None)
+        if found is not None:
+            return found
+    return None
 
 
 def map_changed_release(*, map_obj: models.Model, actor) -> int:
@@ -328,7 +334,9 @@ def map_changed_release(*, map_obj: models.Model, actor) -> int:
             len(candidates),
         )
         return len(candidates)
-    requeue(transactions=candidates, actor=actor)
+    # After commit, so revalidation sees the saved map from any worker; robust, so a failure in the
+    # engine is logged without undoing the map the person just saved (they can requeue again).
+    transaction.on_commit(lambda: requeue(transactions=candidates, actor=actor), robust=True)
     return len(candidates)
 
 

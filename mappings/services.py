@@ -34,8 +34,10 @@ from mappings.selectors import map_release_candidates
 
 logger = logging.getLogger(__name__)
 
-# Set by the sync engine (issue 5). Called by name so this app works before the engine lands.
-REQUEUE_MODULE = "integration.pipeline.requeue"
+# The sync engine's `transactions_requeue(*, transactions, actor=None)`, looked up by name so this
+# app works before (and without importing) the engine. The first module that has it wins.
+REQUEUE_MODULES = ("integration.pipeline.requeue", "integration.pipeline.validate", "integration.pipeline")
+REQUEUE_MODULE = REQUEUE_MODULES[0]
 REQUEUE_FUNCTION = "transactions_requeue"
 
 
@@ -119,32 +121,42 @@ def _save(
     return obj
 
 
-@transaction.atomic
 def map_create(
-    *, kind: MapKind, actor, audit_note: str = "", validate: bool = True, **values
+    *, kind: MapKind, actor, audit_note: str = "", validate: bool = True, savepoint: bool = True, **values
 ) -> models.Model:
+    """Create a map of `kind`. `savepoint=False` is for callers already inside one all-or-nothing
+    transaction (bulk import), where a savepoint per row only costs round trips."""
     unknown = set(values) - set(kind.fields)
     if unknown:
         raise TypeError(f"{kind.singular} has no field(s) {sorted(unknown)}")
-    obj = kind.model(**values)
-    return _save(obj, actor=actor, verb="created", before=None, audit_note=audit_note, validate=validate)
+    with transaction.atomic(savepoint=savepoint):
+        obj = kind.model(**values)
+        return _save(obj, actor=actor, verb="created", before=None, audit_note=audit_note, validate=validate)
 
 
-@transaction.atomic
-def map_update(*, map_obj: models.Model, actor, audit_note: str = "", validate: bool = True, **changes):
+def map_update(
+    *,
+    map_obj: models.Model,
+    actor,
+    audit_note: str = "",
+    validate: bool = True,
+    savepoint: bool = True,
+    **changes,
+):
     """Change some fields of a map; refuses unknown fields and overlapping dates."""
     kind = kind_for(map_obj)
     unknown = set(changes) - set(kind.fields)
     if unknown:
         raise TypeError(f"{kind.singular} has no field(s) {sorted(unknown)}")
-    before = map_snapshot(map_obj)
-    for name, value in changes.items():
-        setattr(map_obj, name, value)
-    if map_snapshot(map_obj) == before:
-        return map_obj
-    return _save(
-        map_obj, actor=actor, verb="updated", before=before, audit_note=audit_note, validate=validate
-    )
+    with transaction.atomic(savepoint=savepoint):
+        before = map_snapshot(map_obj)
+        for name, value in changes.items():
+            setattr(map_obj, name, value)
+        if map_snapshot(map_obj) == before:
+            return map_obj
+        return _save(
+            map_obj, actor=actor, verb="updated", before=before, audit_note=audit_note, validate=validate
+        )
 
 
 @transaction.atomic
@@ -293,11 +305,15 @@ def tender_map_end_date(*, tender_map: TenderMap, effective_to: dt.date, actor, 
 
 def requeue_service():
     """The engine's `transactions_requeue(*, transactions, actor=None)`, or None before it exists."""
-    try:
-        module = importlib.import_module(REQUEUE_MODULE)
-    except ImportError:
-        return None
-    return getattr(module, REQUEUE_FUNCTION, None)
+    for name in REQUEUE_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        found = getattr(module, REQUEUE_FUNCTION, None)
+        if found is not None:
+            return found
+    return None
 
 
 def map_changed_release(*, map_obj: models.Model, actor) -> int:
@@ -319,7 +335,9 @@ def map_changed_release(*, map_obj: models.Model, actor) -> int:
             len(candidates),
         )
         return len(candidates)
-    requeue(transactions=candidates, actor=actor)
+    # After commit, so revalidation sees the saved map from any worker; robust, so a failure in the
+    # engine is logged without undoing the map the person just saved (they can requeue again).
+    transaction.on_commit(lambda: requeue(transactions=candidates, actor=actor), robust=True)
     return len(candidates)
 
 

@@ -196,7 +196,9 @@ def test_sku_map_keeps_its_own_note_field_apart_from_the_audit_note(source, admi
     assert map_history(map_obj=made).first().note == "why"
 
 
-def test_release_hands_exactly_the_candidates_to_the_engines_requeue_service(source, admin_user, monkeypatch):
+def test_release_hands_exactly_the_candidates_to_the_engines_requeue_service(
+    source, admin_user, monkeypatch, django_capture_on_commit_callbacks
+):
     """The engine's requeue service is called by name; a stand-in module records the call."""
     import sys
     import types
@@ -212,7 +214,8 @@ def test_release_hands_exactly_the_candidates_to_the_engines_requeue_service(sou
         source, exc_type=ExceptionType.UNMAPPED_LOCATION, subject="loc-7", pos_location_id="loc-7"
     )
     _blocked(source, exc_type=ExceptionType.UNMAPPED_LOCATION, subject="loc-8", pos_location_id="loc-8")
-    services.location_map_create(
-        source=source, pos_location_id="loc-7", warehouse=FulfilWarehouseFactory(), actor=admin_user
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        services.location_map_create(
+            source=source, pos_location_id="loc-7", warehouse=FulfilWarehouseFactory(), actor=admin_user
+        )
     assert calls == [([wanted], admin_user)]

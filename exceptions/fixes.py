@@ -57,6 +57,7 @@ def fix_unmapped_location(*, group: ExceptionGroup, warehouse, actor, channel=No
         warehouse=warehouse,
         channel=channel,
         actor=actor,
+        release=False,  # requeued below, inside this transaction, so the page can say what happened
     )
     return _fixed_then_requeue(group, actor, f"Mapped to warehouse {warehouse}")
 

@@ -7,7 +7,6 @@ row the database returned first.
 """
 
 import datetime as dt
-import importlib
 import logging
 from decimal import Decimal
 
@@ -122,7 +121,14 @@ def _save(
 
 
 def map_create(
-    *, kind: MapKind, actor, audit_note: str = "", validate: bool = True, savepoint: bool = True, **values
+    *,
+    kind: MapKind,
+    actor,
+    audit_note: str = "",
+    validate: bool = True,
+    savepoint: bool = True,
+    release: bool = True,
+    **values,
 ) -> models.Model:
     """Create a map of `kind`. `savepoint=False` is for callers already inside one all-or-nothing
     transaction (bulk import), where a savepoint per row only costs round trips."""
@@ -131,7 +137,15 @@ def map_create(
         raise TypeError(f"{kind.singular} has no field(s) {sorted(unknown)}")
     with transaction.atomic(savepoint=savepoint):
         obj = kind.model(**values)
-        return _save(obj, actor=actor, verb="created", before=None, audit_note=audit_note, validate=validate)
+        return _save(
+            obj,
+            actor=actor,
+            verb="created",
+            before=None,
+            audit_note=audit_note,
+            validate=validate,
+            release=release,
+        )
 
 
 def map_update(
@@ -181,10 +195,13 @@ def location_map_create(
     pos_location_name: str = "",
     storage_location_id: int | None = None,
     note: str = "",
+    release: bool = True,
 ) -> LocationMap:
+    """`release=False` when the caller requeues the blocked sales itself (the workbench's fixes)."""
     return map_create(
         kind=LOCATION,
         actor=actor,
+        release=release,
         audit_note=note,
         source=source,
         pos_location_id=pos_location_id.strip(),
@@ -209,10 +226,13 @@ def sku_map_create(
     actor,
     superseded_by: SkuMap | None = None,
     note: str = "",
+    release: bool = True,
 ) -> SkuMap:
+    """`release=False` when the caller requeues the blocked sales itself (the workbench's fixes)."""
     return map_create(
         kind=SKU,
         actor=actor,
+        release=release,
         source=source,
         key_type=key_type,
         pos_key=pos_key.strip(),
@@ -303,38 +323,17 @@ def tender_map_end_date(*, tender_map: TenderMap, effective_to: dt.date, actor, 
     return map_end_date(map_obj=tender_map, effective_to=effective_to, actor=actor, note=note)
 
 
-def requeue_service():
-    """The engine's `transactions_requeue(*, transactions, actor=None)`, or None before it exists."""
-    for name in REQUEUE_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        found = getattr(module, REQUEUE_FUNCTION, None)
-        if found is not None:
-            return found
-    return None
-
-
 def map_changed_release(*, map_obj: models.Model, actor) -> int:
     """Hand the blocked transactions this map could release to the engine's requeue service.
 
-    Returns how many transactions were candidates. Before the engine's requeue service exists the
-    candidates are only counted (and logged): nothing is closed here, because only revalidation
-    can say whether the transaction has no other problem.
+    Returns how many transactions were candidates. Nothing is closed here: only revalidation can
+    say whether a transaction has no other problem.
     """
+    from integration.pipeline.validate import transactions_requeue as requeue
+
     candidates: list[PosTransaction] = list(map_release_candidates(map_obj=map_obj))
     if not candidates:
         return 0
-    requeue = requeue_service()
-    if requeue is None:
-        logger.info(
-            "%s #%s could release %d transactions; requeue service not installed",
-            kind_for(map_obj).singular,
-            map_obj.pk,
-            len(candidates),
-        )
-        return len(candidates)
     # After commit, so revalidation sees the saved map from any worker; robust, so a failure in the
     # engine is logged without undoing the map the person just saved (they can requeue again).
     transaction.on_commit(lambda: requeue(transactions=candidates, actor=actor), robust=True)

@@ -10,10 +10,8 @@ from rest_framework.response import Response
 
 from accounts.roles import ADMIN, FINANCE, OPS
 from api.base import LoginNotRequiredMixin, RolePermission
-from api.services import group_action
-from exceptions.models import ExceptionGroup, ExceptionOccurrence, ExceptionType, Severity
-from exceptions.services import exception_group_resolve
-from integration.models import TransactionState
+from exceptions.models import ExceptionGroup, ExceptionType, Severity
+from exceptions.services import exception_group_assign, exception_group_resolve, exception_group_snooze
 
 STAFF = (OPS, FINANCE, ADMIN)
 
@@ -75,8 +73,14 @@ class SnoozeSerializer(serializers.Serializer):
 
 
 class RequeueResultSerializer(serializers.Serializer):
-    candidates = serializers.IntegerField(help_text="Blocked transactions in this group.")
-    requeued = serializers.BooleanField(help_text="False when the sync engine's requeue service is absent.")
+    candidates = serializers.IntegerField(help_text="Open transactions of this group that were revalidated.")
+    ready = serializers.IntegerField(help_text="Released: nothing blocks them any more; they post next.")
+    blocked = serializers.IntegerField(help_text="Still blocked, by this or another problem.")
+    waiting = serializers.IntegerField(help_text="Returns still waiting for their original sale.")
+    skipped = serializers.IntegerField(help_text="Already posting or posted: never re-sent.")
+
+
+RESULT_KEYS = ("ready", "blocked", "waiting", "skipped")
 
 
 class ExceptionGroupFilter(django_filters.FilterSet):
@@ -119,7 +123,7 @@ class ExceptionGroupViewSet(
     def assign(self, request, pk=None):
         group = self.get_object()
         data = self._valid(AssignSerializer, request)
-        group_action("exception_group_assign")(group=group, assignee=data["assignee"], actor=request.user)
+        exception_group_assign(group=group, assignee=data["assignee"], actor=request.user)
         return self._done(group)
 
     @extend_schema(request=SnoozeSerializer, responses=ExceptionGroupSerializer)
@@ -127,28 +131,19 @@ class ExceptionGroupViewSet(
     def snooze(self, request, pk=None):
         group = self.get_object()
         data = self._valid(SnoozeSerializer, request)
-        group_action("exception_group_snooze")(
-            group=group, until=data["until"], actor=request.user, note=data["note"]
-        )
+        exception_group_snooze(group=group, until=data["until"], actor=request.user, note=data["note"])
         return self._done(group)
 
     @extend_schema(request=None, responses=RequeueResultSerializer)
     @action(detail=True, methods=["post"])
     def requeue(self, request, pk=None):
-        """Revalidate the group's blocked transactions through the sync engine's requeue service."""
-        from mappings.services import requeue_service
+        """Revalidate the group's open transactions (the workbench's "Retry now / requeue all")."""
+        from exceptions.fixes import group_requeue
 
         group = self.get_object()
-        txns = list(
-            ExceptionOccurrence.objects.filter(
-                group=group, is_open=True, transaction__state=TransactionState.BLOCKED
-            ).select_related("transaction")
-        )
-        candidates = [o.transaction for o in txns]
-        requeue = requeue_service()
-        if requeue is not None and candidates:
-            requeue(transactions=candidates, actor=request.user)
-        return Response({"candidates": len(candidates), "requeued": requeue is not None})
+        candidates = group.occurrences.filter(is_open=True).count()
+        summary = group_requeue(group=group, actor=request.user)
+        return Response({"candidates": candidates, **{k: summary.get(k, 0) for k in RESULT_KEYS}})
 
     @staticmethod
     def _valid(serializer_class, request) -> dict:

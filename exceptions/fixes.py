@@ -49,14 +49,15 @@ def fix_unmapped_location(*, group: ExceptionGroup, warehouse, actor, channel=No
     from mappings.services import location_map_create
 
     _expect(group, ExceptionType.UNMAPPED_LOCATION)
-    register_id = group.context.get("register_id", "") if group.context.get("register_only") else ""
+    subject = selectors.group_subject(group=group)
     location_map_create(
         source=group.source,
-        pos_location_id=group.context.get("pos_location_id", group.subject),
+        pos_location_id=subject["pos_location_id"],
+        pos_location_name=subject["pos_location_name"],
         warehouse=warehouse,
-        register_id=register_id,
         channel=channel,
         actor=actor,
+        release=False,  # requeued below, inside this transaction, so the page can say what happened
     )
     return _fixed_then_requeue(group, actor, f"Mapped to warehouse {warehouse}")
 

@@ -120,3 +120,32 @@ def group_progress(*, group: ExceptionGroup) -> dict:
         "blocked": counts.get(TransactionState.BLOCKED, 0),
         "total": sum(counts.values()),
     }
+
+
+def group_subject(*, group: ExceptionGroup) -> dict:
+    """What the root cause is about, read from the group's context or, failing that, from one of its
+    transactions: the POS store (id, name) or the POS product (the key, its type, barcode, name)."""
+    from integration.models import PosTransactionLine
+    from mappings.models import SkuMap
+
+    facts = dict(group.context)
+    txn = group_transactions(group=group, open_only=False).first()
+    if group.type == ExceptionType.UNMAPPED_LOCATION:
+        facts.setdefault("pos_location_id", group.subject)
+        facts.setdefault("pos_location_name", txn.pos_location_name if txn else "")
+    elif group.type == ExceptionType.SKU_MISMATCH:
+        line = (
+            PosTransactionLine.objects.filter(transaction=txn)
+            .filter(Q(sku=group.subject) | Q(barcode=group.subject) | Q(variant_ref=group.subject))
+            .first()
+            if txn
+            else None
+        )
+        key_type = SkuMap.KeyType.SKU
+        if line and not line.sku:
+            key_type = SkuMap.KeyType.BARCODE if line.barcode == group.subject else SkuMap.KeyType.VARIANT
+        facts.setdefault("sku", group.subject)
+        facts.setdefault("key_type", key_type)
+        facts.setdefault("barcode", line.barcode if line else "")
+        facts.setdefault("description", line.description if line else "")
+    return facts

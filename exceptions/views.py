@@ -125,21 +125,20 @@ def _fix_context(group):
         from mappings.models import FulfilWarehouse
         from mappings.suggestions import suggest_warehouses
 
+        subject = selectors.group_subject(group=group)
         return {
             "suggestions": suggest_warehouses(
-                pos_location_name=group.context.get("pos_location_name", ""),
-                pos_location_id=group.context.get("pos_location_id", group.subject),
+                pos_location_name=subject["pos_location_name"], pos_location_id=subject["pos_location_id"]
             ),
             "warehouses": FulfilWarehouse.objects.filter(active=True).order_by("name"),
         }
     if group.type == ExceptionType.SKU_MISMATCH:
         from mappings.suggestions import suggest_products
 
+        subject = selectors.group_subject(group=group)
         return {
             "suggestions": suggest_products(
-                sku=group.context.get("sku", group.subject),
-                barcode=group.context.get("barcode", ""),
-                description=group.context.get("description", ""),
+                sku=subject["sku"], barcode=subject["barcode"], description=subject["description"]
             )
         }
     if group.type == ExceptionType.UNLINKED_RETURN:

@@ -75,18 +75,31 @@ class ProductCodeField(forms.CharField):
 
 class SkuMapForm(MapForm):
     product = ProductCodeField(label="Fulfil product code")
+    # A number box, not a drop-down: there can be tens of thousands of SKU maps.
+    superseded_by = forms.ModelChoiceField(
+        queryset=SkuMap.objects.all(),
+        required=False,
+        widget=forms.NumberInput,
+        label="Replaced by (number of the newer SKU map)",
+    )
 
     class Meta:
         model = SkuMap
         fields = ("source", "key_type", "pos_key", "product", "superseded_by", "note", *DATE_FIELDS)
-        labels = {"pos_key": "POS SKU / id / barcode", "superseded_by": "Replaced by (newer map)"}
+        labels = {"pos_key": "POS SKU / id / barcode"}
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        qs = SkuMap.objects.select_related("product").order_by("pos_key")
-        if self.instance.pk:
-            qs = qs.filter(source=self.instance.source).exclude(pk=self.instance.pk)
-        self.fields["superseded_by"].queryset = qs
+    def clean_superseded_by(self):
+        newer = self.cleaned_data.get("superseded_by")
+        if newer and self.instance.pk and newer.pk == self.instance.pk:
+            raise forms.ValidationError("A map cannot replace itself.")
+        return newer
+
+    def clean(self):
+        cleaned = super().clean()
+        newer, source = cleaned.get("superseded_by"), cleaned.get("source")
+        if newer and source and newer.source_id != source.pk:
+            self.add_error("superseded_by", "The newer map must belong to the same POS source.")
+        return cleaned
 
 
 class TaxMapForm(MapForm):

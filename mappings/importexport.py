@@ -351,10 +351,9 @@ def _check_keys_and_overlaps(kind: MapKind, rows: list[RowPlan]) -> None:
             continue
         first_seen[natural] = row.line
         by_key[_key_of(kind, row.values)].append(row)
+    existing_by_key = _existing_maps(kind, by_key)
     for key, key_rows in by_key.items():
-        filters = dict(zip(kind.key_fields, key, strict=True))
-        filters["source_id"] = filters.pop("source")
-        existing = {obj.effective_from: obj for obj in kind.model.objects.filter(**filters)}
+        existing = {obj.effective_from: obj for obj in existing_by_key.get(key, [])}
         for row in key_rows:
             row.existing = existing.pop(row.values["effective_from"], None)
         # The final state for this key: the file's rows plus the existing rows the file leaves alone.
@@ -369,6 +368,26 @@ def _check_keys_and_overlaps(kind: MapKind, rows: list[RowPlan]) -> None:
                         f"Dates overlap existing {kind.singular} #{obj.pk} "
                         f"({_date(obj.effective_from) or 'always'} to {_date(obj.effective_to) or 'open'})."
                     )
+
+
+def _existing_maps(kind: MapKind, by_key: dict) -> dict[tuple, list]:
+    """Every stored map sharing a key with the file, in a few queries rather than one per key."""
+    # The most selective part of the key: location id, SKU, tax title, tender name.
+    first_field = "pos_key" if kind is SKU else kind.key_fields[1]
+    position = kind.key_fields.index(first_field)
+    related = [f for f in kind.fields if kind.model._meta.get_field(f).is_relation]
+    wanted = sorted({key[position] for key in by_key}, key=str)
+    found: dict[tuple, list] = defaultdict(list)
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        qs = kind.model.objects.select_related(*related).filter(
+            source_id__in={key[0] for key in by_key}, **{f"{first_field}__in": chunk}
+        )
+        for obj in qs:
+            key = tuple(obj.source_id if f == "source" else getattr(obj, f) for f in kind.key_fields)
+            if key in by_key:
+                found[key].append(obj)
+    return found
 
 
 def _resolve_supersession(rows: list[RowPlan]) -> None:
@@ -455,10 +474,22 @@ def import_apply(kind: MapKind, text: str, *, actor) -> ImportResult:
             if row.action == "create":
                 # Overlaps were checked for the file as a whole above; row-by-row checks could
                 # trip over a neighbour that a later row of the same file moves.
-                obj = map_create(kind=kind, actor=actor, validate=False, audit_note="bulk import", **values)
+                obj = map_create(
+                    kind=kind,
+                    actor=actor,
+                    validate=False,
+                    savepoint=False,
+                    audit_note="bulk import",
+                    **values,
+                )
             elif row.action == "update":
                 obj = map_update(
-                    map_obj=row.existing, actor=actor, validate=False, audit_note="bulk import", **values
+                    map_obj=row.existing,
+                    actor=actor,
+                    validate=False,
+                    savepoint=False,
+                    audit_note="bulk import",
+                    **values,
                 )
             else:
                 obj = row.existing

@@ -125,6 +125,8 @@ def catalog_sync_runs(*, model: str = "", failed_only: bool = False) -> QuerySet
     if failed_only:
         runs = runs.exclude(error="")
     return runs
+
+
 # --- Map administration: history, release candidates ---------------------------------------
 
 
@@ -182,6 +184,10 @@ def map_release_candidates(*, map_obj) -> QuerySet:
         occurrences = ExceptionOccurrence.objects.filter(
             group__type=ExceptionType.SKU_MISMATCH, group__source=map_obj.source, is_open=True
         )
+        # A bulk import saves thousands of SKU maps; most sources have no open SKU problem at all,
+        # and this one cheap question spares the join on transaction lines for each of them.
+        if not occurrences.exists():
+            return PosTransaction.objects.none()
         line_field = {
             SkuMap.KeyType.SKU: "sku",
             SkuMap.KeyType.VARIANT: "variant_ref",

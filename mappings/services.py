@@ -7,7 +7,6 @@ row the database returned first.
 """
 
 import datetime as dt
-import importlib
 import logging
 from decimal import Decimal
 
@@ -17,6 +16,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.services import audit_record
 from integration.models import PosSource, PosTransaction
+from mappings.catalog_sync import catalog_sync  # noqa: F401  (re-exported: the catalog cache's writer)
 from mappings.kinds import LOCATION, SKU, TAX, TENDER, MapKind, kind_for
 from mappings.models import (
     FulfilChannel,
@@ -29,13 +29,14 @@ from mappings.models import (
     TaxMap,
     TenderMap,
 )
-from mappings.catalog_sync import catalog_sync  # noqa: F401  (re-exported: the catalog cache's writer)
 from mappings.selectors import map_release_candidates
 
 logger = logging.getLogger(__name__)
 
-# Set by the sync engine (issue 5). Called by name so this app works before the engine lands.
-REQUEUE_MODULE = "integration.pipeline.requeue"
+# The sync engine's `transactions_requeue(*, transactions, actor=None)`, looked up by name so this
+# app works before (and without importing) the engine. The first module that has it wins.
+REQUEUE_MODULES = ("integration.pipeline.requeue", "integration.pipeline.validate", "integration.pipeline")
+REQUEUE_MODULE = REQUEUE_MODULES[0]
 REQUEUE_FUNCTION = "transactions_requeue"
 
 
@@ -119,32 +120,57 @@ def _save(
     return obj
 
 
-@transaction.atomic
 def map_create(
-    *, kind: MapKind, actor, audit_note: str = "", validate: bool = True, **values
+    *,
+    kind: MapKind,
+    actor,
+    audit_note: str = "",
+    validate: bool = True,
+    savepoint: bool = True,
+    release: bool = True,
+    **values,
 ) -> models.Model:
+    """Create a map of `kind`. `savepoint=False` is for callers already inside one all-or-nothing
+    transaction (bulk import), where a savepoint per row only costs round trips."""
     unknown = set(values) - set(kind.fields)
     if unknown:
         raise TypeError(f"{kind.singular} has no field(s) {sorted(unknown)}")
-    obj = kind.model(**values)
-    return _save(obj, actor=actor, verb="created", before=None, audit_note=audit_note, validate=validate)
+    with transaction.atomic(savepoint=savepoint):
+        obj = kind.model(**values)
+        return _save(
+            obj,
+            actor=actor,
+            verb="created",
+            before=None,
+            audit_note=audit_note,
+            validate=validate,
+            release=release,
+        )
 
 
-@transaction.atomic
-def map_update(*, map_obj: models.Model, actor, audit_note: str = "", validate: bool = True, **changes):
+def map_update(
+    *,
+    map_obj: models.Model,
+    actor,
+    audit_note: str = "",
+    validate: bool = True,
+    savepoint: bool = True,
+    **changes,
+):
     """Change some fields of a map; refuses unknown fields and overlapping dates."""
     kind = kind_for(map_obj)
     unknown = set(changes) - set(kind.fields)
     if unknown:
         raise TypeError(f"{kind.singular} has no field(s) {sorted(unknown)}")
-    before = map_snapshot(map_obj)
-    for name, value in changes.items():
-        setattr(map_obj, name, value)
-    if map_snapshot(map_obj) == before:
-        return map_obj
-    return _save(
-        map_obj, actor=actor, verb="updated", before=before, audit_note=audit_note, validate=validate
-    )
+    with transaction.atomic(savepoint=savepoint):
+        before = map_snapshot(map_obj)
+        for name, value in changes.items():
+            setattr(map_obj, name, value)
+        if map_snapshot(map_obj) == before:
+            return map_obj
+        return _save(
+            map_obj, actor=actor, verb="updated", before=before, audit_note=audit_note, validate=validate
+        )
 
 
 @transaction.atomic
@@ -169,10 +195,13 @@ def location_map_create(
     pos_location_name: str = "",
     storage_location_id: int | None = None,
     note: str = "",
+    release: bool = True,
 ) -> LocationMap:
+    """`release=False` when the caller requeues the blocked sales itself (the workbench's fixes)."""
     return map_create(
         kind=LOCATION,
         actor=actor,
+        release=release,
         audit_note=note,
         source=source,
         pos_location_id=pos_location_id.strip(),
@@ -197,10 +226,13 @@ def sku_map_create(
     actor,
     superseded_by: SkuMap | None = None,
     note: str = "",
+    release: bool = True,
 ) -> SkuMap:
+    """`release=False` when the caller requeues the blocked sales itself (the workbench's fixes)."""
     return map_create(
         kind=SKU,
         actor=actor,
+        release=release,
         source=source,
         key_type=key_type,
         pos_key=pos_key.strip(),
@@ -291,35 +323,20 @@ def tender_map_end_date(*, tender_map: TenderMap, effective_to: dt.date, actor, 
     return map_end_date(map_obj=tender_map, effective_to=effective_to, actor=actor, note=note)
 
 
-def requeue_service():
-    """The engine's `transactions_requeue(*, transactions, actor=None)`, or None before it exists."""
-    try:
-        module = importlib.import_module(REQUEUE_MODULE)
-    except ImportError:
-        return None
-    return getattr(module, REQUEUE_FUNCTION, None)
-
-
 def map_changed_release(*, map_obj: models.Model, actor) -> int:
     """Hand the blocked transactions this map could release to the engine's requeue service.
 
-    Returns how many transactions were candidates. Before the engine's requeue service exists the
-    candidates are only counted (and logged): nothing is closed here, because only revalidation
-    can say whether the transaction has no other problem.
+    Returns how many transactions were candidates. Nothing is closed here: only revalidation can
+    say whether a transaction has no other problem.
     """
+    from integration.pipeline.validate import transactions_requeue as requeue
+
     candidates: list[PosTransaction] = list(map_release_candidates(map_obj=map_obj))
     if not candidates:
         return 0
-    requeue = requeue_service()
-    if requeue is None:
-        logger.info(
-            "%s #%s could release %d transactions; requeue service not installed",
-            kind_for(map_obj).singular,
-            map_obj.pk,
-            len(candidates),
-        )
-        return len(candidates)
-    requeue(transactions=candidates, actor=actor)
+    # After commit, so revalidation sees the saved map from any worker; robust, so a failure in the
+    # engine is logged without undoing the map the person just saved (they can requeue again).
+    transaction.on_commit(lambda: requeue(transactions=candidates, actor=actor), robust=True)
     return len(candidates)
 
 

@@ -11,6 +11,8 @@ urlpatterns = [
     path("coverage/", views.coverage_page, name="coverage"),
     path("suggestions/", views.suggestions_page, name="suggestions"),
     path("suggestions/accept/", views.suggestions_accept, name="suggestions_accept"),
+    # Fixed paths (e.g. catalog/) go ABOVE this line: <slug:kind> matches any word and answers 404
+    # for anything but locations, skus, taxes and tenders.
     path("<slug:kind>/", views.map_list, name="list"),
     path("<slug:kind>/new/", views.map_create, name="create"),
     path("<slug:kind>/import/", views.map_import, name="import"),

@@ -104,7 +104,7 @@ def map_detail(request, kind: str, pk: int):
     context = {
         "kind": kind,
         "obj": obj,
-        "fields": [(obj._meta.get_field(f).verbose_name, getattr(obj, f)) for f in kind.fields],
+        "fields": [(obj._meta.get_field(f).verbose_name, _shown(obj, f)) for f in kind.fields],
         "history": [(e, selectors.audit_changes(e)) for e in selectors.map_history(map_obj=obj)],
         "posted_count": selectors.map_posted_count(map_obj=obj),
         "release_count": selectors.map_release_candidates(map_obj=obj).count(),
@@ -182,6 +182,14 @@ def map_end(request, kind: str, pk: int):
     else:
         messages.error(request, "Give the last day the map applies.")
     return redirect("mappings:detail", kind.slug, obj.pk)
+
+
+OPEN_ENDS = {"effective_from": "since always", "effective_to": "until further notice"}
+
+
+def _shown(obj, field: str):
+    value = getattr(obj, field)
+    return OPEN_ENDS.get(field, value) if value is None else value
 
 
 def _form_errors(form, exc: ValidationError) -> None:

@@ -361,7 +361,7 @@ def square_sale(
     """A COMPLETED POS order with INCLUSIVE UK VAT, and one COMPLETED payment per tender."""
     taxes, lines, total, tax_total = {}, [], Decimal("0"), Decimal("0")
     for n, (p, qty, discount) in enumerate(items):
-        rate_pct = str((p["vat_rate"] * 100).normalize())
+        rate_pct = format((p["vat_rate"] * 100).normalize(), "f")  # "20", never "2E+1"
         uid = f"vat-{rate_pct}"
         taxes[uid] = {
             "uid": uid,

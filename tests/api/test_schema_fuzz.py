@@ -7,6 +7,7 @@ from django.core import signals
 from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
 from rest_framework.authtoken.models import Token
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
@@ -41,8 +42,18 @@ def some_data(db):
         factory(source=source)
 
 
+@pytest.mark.parametrize(
+    ("mode", "checks"),
+    [
+        # Valid requests: no 5xx, only documented status codes, bodies match their schemas.
+        (schemathesis.GenerationMode.POSITIVE, CHECKS),
+        # Invalid requests (wrong types, missing fields, junk parameters): refused, never a 5xx.
+        (schemathesis.GenerationMode.NEGATIVE, [not_a_server_error]),
+    ],
+    ids=["valid-requests", "invalid-requests"],
+)
 def test_fuzzing_the_api_from_its_schema_finds_no_server_errors_or_schema_breaks(
-    wsgi_app, some_data, admin_user
+    wsgi_app, some_data, admin_user, mode, checks
 ):
     headers = {"Authorization": f"Token {Token.objects.create(user=admin_user).key}"}
     schema = schemathesis.openapi.from_wsgi("/api/schema/?format=json", wsgi_app)
@@ -61,13 +72,17 @@ def test_fuzzing_the_api_from_its_schema_finds_no_server_errors_or_schema_breaks
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(generation_mode=mode))
         def exercise(case):
             try:
-                case.call_and_validate(headers=headers, checks=CHECKS)
+                case.call_and_validate(headers=headers, checks=checks)
             except (Exception, BaseExceptionGroup) as exc:  # collect every failure, not just the first
                 failures.setdefault(label, str(exc)[:1500])  # noqa: B023
 
-        exercise()
+        try:
+            exercise()
+        except Unsatisfiable:
+            # Nothing about this operation can be made invalid (no parameters, no body).
+            assert mode == schemathesis.GenerationMode.NEGATIVE
     assert operations >= 25
     assert not failures, "\n\n".join(f"{k}: {v}" for k, v in failures.items())

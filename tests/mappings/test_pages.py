@@ -218,3 +218,21 @@ def test_new_sku_map_form_suggests_products_for_a_prefilled_key(ops_client):
         reverse("mappings:create", args=["skus"]), {"pos_key": "mug 1", "product": "MUG-001"}
     )
     assert 'value="MUG-001"' in prefilled.content.decode()
+
+
+def test_sku_map_form_refuses_a_replacement_from_another_source(admin_client_):
+    other = SkuMapFactory(source=PosSourceFactory(code="elsewhere"))
+    mine = SkuMapFactory(source=PosSourceFactory(code="shop"))
+    response = admin_client_.post(
+        reverse("mappings:edit", args=["skus", mine.pk]),
+        {
+            "source": mine.source.pk,
+            "key_type": "sku",
+            "pos_key": mine.pos_key,
+            "product": mine.product.code,
+            "superseded_by": other.pk,
+        },
+    )
+    assert "same POS source" in response.content.decode()
+    mine.refresh_from_db()
+    assert mine.superseded_by is None

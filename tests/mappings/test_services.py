@@ -126,11 +126,6 @@ def test_location_map_selects_exactly_the_blocked_sales_it_can_release(source, a
     )
     assert list(map_release_candidates(map_obj=made)) == [wanted]
     assert too_early.pk not in {t.pk for t in map_release_candidates(map_obj=made)}
-    # Without the engine's requeue service the candidates are counted, and nothing is closed.
-    if services.requeue_service() is None:
-        assert services.map_changed_release(map_obj=made, actor=admin_user) == 1
-        wanted.refresh_from_db()
-        assert wanted.state == TransactionState.BLOCKED
 
 
 def test_register_map_releases_only_that_tills_sales(source, admin_user):
@@ -196,23 +191,27 @@ def test_sku_map_keeps_its_own_note_field_apart_from_the_audit_note(source, admi
     assert map_history(map_obj=made).first().note == "why"
 
 
-def test_release_hands_exactly_the_candidates_to_the_engines_requeue_service(source, admin_user, monkeypatch):
-    """The engine's requeue service is called by name; a stand-in module records the call."""
-    import sys
-    import types
+def test_a_new_location_map_releases_exactly_the_sales_it_unblocks_through_the_real_engine(
+    admin_user, django_capture_on_commit_callbacks
+):
+    from integration.pipeline.validate import transactions_validate
+    from tests.pipeline.builders import catalog, map_tax, sale
 
-    if services.requeue_service() is not None:
-        pytest.skip("the real requeue service is installed; its own tests cover it")
-    calls = []
-    stand_in = types.ModuleType(services.REQUEUE_MODULE)
-    stand_in.transactions_requeue = lambda *, transactions, actor=None: calls.append((transactions, actor))
-    monkeypatch.setitem(sys.modules, services.REQUEUE_MODULE, stand_in)
+    estate = catalog()
+    source = PosSourceFactory(code="release-shop")
+    map_tax(source=source, tax=estate["tax"])
+    wanted = sale(source=source, pos_location_id="loc-7")
+    other_store = sale(source=source, pos_location_id="loc-8")
+    transactions_validate(ids=[wanted.pk, other_store.pk])
+    wanted.refresh_from_db()
+    other_store.refresh_from_db()
+    assert (wanted.state, other_store.state) == (TransactionState.BLOCKED, TransactionState.BLOCKED)
 
-    wanted = _blocked(
-        source, exc_type=ExceptionType.UNMAPPED_LOCATION, subject="loc-7", pos_location_id="loc-7"
-    )
-    _blocked(source, exc_type=ExceptionType.UNMAPPED_LOCATION, subject="loc-8", pos_location_id="loc-8")
-    services.location_map_create(
-        source=source, pos_location_id="loc-7", warehouse=FulfilWarehouseFactory(), actor=admin_user
-    )
-    assert calls == [([wanted], admin_user)]
+    with django_capture_on_commit_callbacks(execute=True):
+        services.location_map_create(
+            source=source, pos_location_id="loc-7", warehouse=estate["warehouse"], actor=admin_user
+        )
+    wanted.refresh_from_db()
+    other_store.refresh_from_db()
+    assert wanted.state == TransactionState.READY
+    assert other_store.state == TransactionState.BLOCKED

@@ -36,7 +36,7 @@ demo: migrate
 # The whole suite. Browser tests need Debian's chromium (/usr/bin/chromium); they skip, saying why,
 # when it is absent. CI (.ci/run) installs it so nothing is skipped there.
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 test-fast: $(STAMP)
 	$(PY) -m pytest -m "not e2e and not slow" $(PYTEST_ARGS)
@@ -49,8 +49,19 @@ format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Every benchmark in bench/, each in its own process; rewrites docs/performance.md. PostgreSQL only.
 bench: $(STAMP)
-	$(PY) -m bench.run
+	@test -n "$$DATABASE_URL" || { echo "make bench needs DATABASE_URL=postgres://…"; exit 2; }
+	$(PY) -m bench.run $(BENCH_ARGS)
+
+# The long fault runs (tests marked slow: SIGKILL trials, database restart, rate-limited peak, the
+# sandbox over a socket). PostgreSQL only; records the results in docs/performance.md.
+soak: $(STAMP)
+	@test -n "$$DATABASE_URL" || { echo "make soak needs DATABASE_URL=postgres://…"; exit 2; }
+	$(PY) -m tests.hardening.soak_report reset
+	$(PY) -m pytest -m slow -p no:cacheprovider $(PYTEST_ARGS) \
+	  && $(PY) -m tests.hardening.soak_report "all slow tests passed" \
+	  || { $(PY) -m tests.hardening.soak_report "FAILED (see the pytest output)"; exit 1; }
 
 clean:
 	rm -rf var/*.sqlite3* var/staticfiles .pytest_cache

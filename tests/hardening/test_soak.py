@@ -38,6 +38,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 def _postgres_only():
     if connection.vendor != "postgresql":
         pytest.skip("soak tests need PostgreSQL (separate worker processes share the database)")
+    # The database cache table survives the flush between tests; a walk-in party id cached by the
+    # previous test's sandbox would not exist in this one (see the report: a real-world hazard too).
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 def _db_url() -> str:
@@ -91,7 +96,8 @@ def _recover() -> None:
 def _assert_each_posted_exactly_once() -> int:
     txns = list(PosTransaction.objects.all())
     states = Counter(t.state for t in txns)
-    assert states == {S.POSTED: len(txns)}, f"not all posted: {states}"
+    errors = Counter(str(t.last_error)[:200] for t in txns if t.state != S.POSTED)
+    assert states == {S.POSTED: len(txns)}, f"not all posted: {states} {errors.most_common(3)}"
     sales = Counter(
         SandboxRecord.objects.filter(model="sale.sale").values_list("channel_identifier", flat=True)
     )
@@ -105,7 +111,7 @@ def _assert_each_posted_exactly_once() -> int:
 def test_sigkill_at_random_points_over_many_trials_loses_and_doubles_nothing(till):
     trials = int(os.environ.get("SOAK_KILL_TRIALS", "25"))
     rng = random.Random(int(os.environ.get("SOAK_SEED", "11")))
-    kills = 0
+    kills = in_flight = posted_by_workers = 0
     for trial in range(trials):
         _sell(till, 15, f"k{trial}")
         till.ready()
@@ -118,6 +124,11 @@ def test_sigkill_at_random_points_over_many_trials_loses_and_doubles_nothing(til
                 kills += 1
         for p in procs:
             p.communicate(timeout=60)
+        # Killed holding a claim, mid-batch: the worst moment (counted, so the record shows it happened).
+        in_flight += PosTransaction.objects.filter(state=S.POSTING).exists()
+        posted_by_workers += PosTransaction.objects.filter(
+            state=S.POSTED, pos_id__startswith=f"k{trial}-"
+        ).count()
         _recover()
         assert not PosTransaction.objects.filter(state=S.POSTING).exists()
     total = _assert_each_posted_exactly_once()
@@ -125,6 +136,8 @@ def test_sigkill_at_random_points_over_many_trials_loses_and_doubles_nothing(til
         "SIGKILL trials",
         trials=trials,
         workers_killed=kills,
+        trials_killed_mid_batch=in_flight,
+        posted_before_the_kill=posted_by_workers,
         transactions=total,
         duplicates=0,
         lost=0,
@@ -137,7 +150,10 @@ def test_database_connections_cut_mid_run_workers_reconnect_and_carry_on(till):
     _sell(till, n, "db")
     till.ready()
     procs = _workers(2, batch=5, idle_rounds=3)
-    time.sleep(4)
+    for _ in range(300):  # cut while they are posting, not before they start
+        if PosTransaction.objects.filter(state=S.POSTED).exists():
+            break
+        time.sleep(0.1)
     mode = os.environ.get("SOAK_DB_RESTART", "terminate")
     if mode == "cluster":  # the real thing; restarts every database on the cluster: own machine only
         version = sorted(os.listdir("/etc/postgresql"))[-1]
@@ -174,7 +190,7 @@ def test_rate_limited_peak_settles_at_the_limit_and_loses_nothing(till):
     _sell(till, n, "rl")
     till.ready()
     sandbox_faults_set(rate_limit_share=0.2, retry_after_seconds=1, seed=3)
-    procs = _workers(2, batch=5, idle_rounds=2, rate=limit)
+    procs = _workers(2, batch=2, idle_rounds=2, rate=limit)  # small batches: demand above the limit
     import json
 
     outs = [json.loads(p.communicate(timeout=1800)[0].strip().splitlines()[-1]) for p in procs]

@@ -58,6 +58,10 @@ def test_shopify_pos_order_and_linked_refund_become_sale_and_return(pos):
     assert lines[2].is_custom
     assert lines[2].sku == ""
     assert sorted(t.tender_type for t in sale.tenders.all()) == ["card", "cash"]
+    # UK prices include VAT; the stored subtotal is always before tax, so the parts add up.
+    assert sale.taxes_included
+    assert sale.subtotal == sum(line.net_amount for line in lines) - sale.tax_total
+    assert sale.subtotal + sale.tax_total + sale.rounding_adjustment == sale.total
     assert sum(t.amount for t in sale.tenders.all()) == sale.total == Decimal("58.49")
     assert sale.tax_total == sum(line.tax_amount for line in lines)
     ret.refresh_from_db()

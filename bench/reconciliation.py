@@ -294,6 +294,7 @@ def run(stores: int, per_store: int, rate: float, *, reuse_day: bool = False) ->
         "calls_seen_by_fulfil": fast.calls,
         "projected_fulfil_s": round(result.api_calls / rate, 1) if rate else None,
         "statuses": statuses,
+        "phases_s": {name: round(sec, 2) for name, sec in result.phases.items()},
     }
 
 

@@ -44,6 +44,7 @@ class GenerationResult:
     seconds: float
     stores: int
     transactions: int
+    phases: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per step, for the bench
 
 
 def _client():
@@ -83,6 +84,7 @@ def _generate(source, business_date, pos_location_ids, trigger, actor, client) -
     started_at = timezone.now()
     stores = pos_side.stores_for(source=source, day=business_date, only=pos_location_ids)
     pos = pos_side.load(source=source, day=business_date, stores=list(stores) if pos_location_ids else None)
+    phases = {"pos": time.monotonic() - started}
     reader = FulfilReader(client or _client())
     warehouses = {store: info.warehouse_id for store, info in stores.items()}
     error = ""
@@ -93,6 +95,7 @@ def _generate(source, business_date, pos_location_ids, trigger, actor, client) -
     except Exception as exc:  # any failure reading Fulfil becomes a visible failed run
         logger.exception("reconciliation: reading Fulfil failed for %s %s", source.code, business_date)
         sales, payments, error = [], {}, f"{type(exc).__name__}: {exc}"
+    phases["fulfil"] = time.monotonic() - started - sum(phases.values())
     results = compare_day(
         pos_rows=pos.rows,
         sales=sales,
@@ -102,6 +105,7 @@ def _generate(source, business_date, pos_location_ids, trigger, actor, client) -
         pos_extra=pos.extra,
     )
     tenders = _tender_lines(source, business_date, list(stores), pos.tenders, payments)
+    phases["compare"] = time.monotonic() - started - sum(phases.values())
     runs = _persist(
         source=source,
         day=business_date,
@@ -118,7 +122,10 @@ def _generate(source, business_date, pos_location_ids, trigger, actor, client) -
             "error": error,
         },
     )
-    return GenerationResult(runs, reader.calls, time.monotonic() - started, len(stores), len(pos.rows))
+    phases["persist"] = time.monotonic() - started - sum(phases.values())
+    return GenerationResult(
+        runs, reader.calls, time.monotonic() - started, len(stores), len(pos.rows), phases=phases
+    )
 
 
 def _read_fulfil(reader, source, day, warehouses, pos, *, partial: bool):

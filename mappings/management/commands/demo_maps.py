@@ -21,7 +21,7 @@ GATEWAY_FOR_TENDER = {
     "gift_card": "gift_card",
     "store_credit": "store_credit",
 }
-REJECTED_PRODUCT = "CAR-SEAT"  # the sandbox refuses it: a "rejected by Fulfil" group for the demo
+REJECTED_PRODUCT = "SEAT-CHILD"  # the sandbox refuses it: a "rejected by Fulfil" group for the demo
 
 
 class Command(BaseCommand):

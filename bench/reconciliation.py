@@ -228,14 +228,52 @@ def build(stores: int, per_store: int, *, seed: int = 1):
     return source, FastFulfil(sales, payments)
 
 
-def run(stores: int, per_store: int, rate: float) -> dict:
+def reuse() -> tuple:
+    """The day already built by an earlier run: rebuild only Fulfil's side, from the database."""
+    from integration.models import PosSource, PosTransaction
+    from reconciliation.models import TenderBatch
+
+    source = PosSource.objects.get(code=CODE)
+    rows = PosTransaction.objects.filter(source=source, business_date=DAY).order_by("id")
+    sales = [
+        {
+            "id": n,
+            "channel_identifier": f"{CODE}:{pos_id}",
+            "reference": number,
+            "sale_date": DAY,
+            "warehouse": 900000 + int(loc.split("-")[1]),
+            "state": "processing",
+            "channel": 1,
+            "untaxed_amount": sub,
+            "tax_amount": tax,
+            "total_amount": total,
+        }
+        for n, (pos_id, number, loc, sub, tax, total) in enumerate(
+            rows.values_list(
+                "pos_id", "pos_number", "pos_location_id", "subtotal", "tax_total", "total"
+            ).iterator(),
+            start=1,
+        )
+    ]
+    payments = [
+        {"id": n, "provider_reference": ref, "amount": amount, "state": "posted", "type": "charge"}
+        for n, (ref, amount) in enumerate(
+            TenderBatch.objects.filter(source=source).values_list("fulfil_reference", "amount"), start=1
+        )
+    ]
+    sales.pop(0)
+    sales[20] = {**sales[20], "total_amount": sales[20]["total_amount"] + 1}
+    return source, FastFulfil(sales, payments)
+
+
+def run(stores: int, per_store: int, rate: float, *, reuse_day: bool = False) -> dict:
     import httpx
 
     from integration.fulfil.client import FulfilClient
     from reconciliation.services import reconciliation_generate
 
     started = time.monotonic()
-    source, fast = build(stores, per_store)
+    source, fast = reuse() if reuse_day else build(stores, per_store)
     built = time.monotonic() - started
     client = FulfilClient(
         "http://fulfil.bench/api/v2", transport=httpx.MockTransport(fast.handler), rate_limit_per_second=0
@@ -256,6 +294,7 @@ def run(stores: int, per_store: int, rate: float) -> dict:
         "calls_seen_by_fulfil": fast.calls,
         "projected_fulfil_s": round(result.api_calls / rate, 1) if rate else None,
         "statuses": statuses,
+        "phases_s": {name: round(sec, 2) for name, sec in result.phases.items()},
     }
 
 
@@ -263,6 +302,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stores", type=int, default=500)
     parser.add_argument("--per-store", type=int, default=2000)
+    parser.add_argument("--reuse", action="store_true", help="Reuse the day an earlier run built.")
     parser.add_argument(
         "--fulfil-rate", type=float, default=8.0, help="req/s of real Fulfil, for the projection"
     )
@@ -271,7 +311,7 @@ def main(argv=None) -> int:
     import logging
 
     logging.getLogger("integration.fulfil").setLevel(logging.WARNING)  # a log line per call would dominate
-    print(run(args.stores, args.per_store, args.fulfil_rate))
+    print(run(args.stores, args.per_store, args.fulfil_rate, reuse_day=args.reuse))
     return 0
 
 

@@ -444,18 +444,26 @@ def main() -> int:
     return 0
 
 
+BENCH_START, BENCH_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def _between(text: str, start: str, end: str) -> tuple[str, str, str] | None:
+    if start in text and end in text:
+        a, b = text.index(start), text.index(end) + len(end)
+        return text[:a], text[a:b], text[b:]
+    return None
+
+
 def write(box: dict, started: datetime, rows, notes, extra, quick: bool) -> None:
-    old = DOC.read_text() if DOC.exists() else ""
-    soak = ""
-    if SOAK_START in old and SOAK_END in old:
-        soak = old[old.index(SOAK_START) : old.index(SOAK_END) + len(SOAK_END)]
-    else:
-        soak = f"{SOAK_START}\nNo soak run recorded yet: `make soak`.\n{SOAK_END}"
+    """Replace the generated block (and only it): hand-written sections other issues keep in
+    docs/performance.md, and the soak block `make soak` writes, stay as they are."""
+    old = DOC.read_text() if DOC.exists() else "# Performance\n"
     lines = [
-        "# Performance",
+        BENCH_START,
+        "## `make bench`: one run",
         "",
-        "Rewritten by `make bench` (`python -m bench.run`); every figure below comes from the one run",
-        f"started {started:%Y-%m-%d %H:%M} UTC{' (--quick: smoke sizes, not representative)' if quick else ''}.",
+        "Rewritten by `make bench` (`python -m bench.run`); every figure in this section comes from the",
+        f"one run started {started:%Y-%m-%d %H:%M} UTC{' (--quick: smoke sizes, not representative)' if quick else ''}.",
         "",
         f"**Machine:** {box['cores']} cores, {box['cpu']}, {box['ram']} RAM; PostgreSQL {box['postgres']}; "
         f"Python {box['python']}; {box['os']}. The cores were shared with other work during the run.",
@@ -468,9 +476,18 @@ def write(box: dict, started: datetime, rows, notes, extra, quick: bool) -> None
     if notes:
         lines += ["Notes:", ""] + [f"- {n}" for n in notes] + [""]
     if extra:
-        lines += ["## Other benchmarks", "", *extra]
-    lines += ["## Soak (`make soak`): last results", "", soak, ""]
-    DOC.write_text("\n".join(lines))
+        lines += ["### Other benchmarks", ""] + extra
+    lines.append(BENCH_END)
+    block = "\n".join(lines)
+    parts = _between(old, BENCH_START, BENCH_END)
+    if parts:
+        text = parts[0] + block + parts[2]
+    else:  # first run: after the title, before whatever is there
+        head, _sep, rest = old.partition("\n")
+        text = f"{head}\n\n{block}\n{rest}"
+    if SOAK_START not in text:
+        text += f"\n## Soak (`make soak`): last results\n\n{SOAK_START}\nNo soak run recorded yet.\n{SOAK_END}\n"
+    DOC.write_text(text)
 
 
 if __name__ == "__main__":

@@ -255,7 +255,7 @@ def _fields(canonical: CanonicalTransaction, source: PosSource) -> dict:
         "business_date": _business_date(canonical, source),
         "currency": (canonical.currency or source.currency)[:3],
         "taxes_included": canonical.taxes_included,
-        "subtotal": canonical.subtotal,
+        "subtotal": subtotal_excl_tax(canonical),
         "discount_total": canonical.discount_total,
         "tax_total": canonical.tax_total,
         "total": canonical.total,
@@ -342,10 +342,17 @@ def returns_link_waiting(*, sale: PosTransaction) -> int:
     return len(waiting)
 
 
+def subtotal_excl_tax(canonical: CanonicalTransaction) -> Decimal:
+    """PosTransaction.subtotal is always before tax. Platforms report it with tax included when the
+    shop's prices include tax (Shopify `taxes_included`, Square INCLUSIVE taxes, CSV); take it out."""
+    return canonical.subtotal - canonical.tax_total if canonical.taxes_included else canonical.subtotal
+
+
 def _diff(txn: PosTransaction, canonical: CanonicalTransaction) -> dict:
     diff = {}
+    stored = {"subtotal": subtotal_excl_tax(canonical)}
     for field in ("subtotal", "discount_total", "tax_total", "total", "pos_location_id"):
-        old, new = getattr(txn, field), getattr(canonical, field)
+        old, new = getattr(txn, field), stored.get(field, getattr(canonical, field))
         if str(old) != str(new):
             diff[field] = [str(old), str(new)]
     if txn.lines.count() != len(canonical.lines):

@@ -232,7 +232,13 @@ def normalize_refund(refund: dict, *, order: dict | None = None, client=None) ->
                 break
     subtotal = sum((line.net_amount for line in lines), Decimal("0.00"))
     tax_total = sum((line.tax_amount for line in lines), Decimal("0.00"))
-    taxes_included = bool((order or {}).get("taxes_included"))
+    if order:
+        taxes_included = bool(order.get("taxes_included"))
+    else:
+        # Refund before its order: no shop flag to read. The money refunded tells: when it equals the
+        # lines' total, their tax was inside it.
+        refunded = sum((t.amount for t in tenders), Decimal("0.00"))
+        taxes_included = bool(tenders) and abs(refunded - subtotal) < abs(refunded - subtotal - tax_total)
     adjustments = sum(
         (money(a.get("amount")) for a in refund.get("order_adjustments") or []), Decimal("0.00")
     )

@@ -122,8 +122,10 @@ def normalize_order(order: dict, *, client=None, payment: dict | None = None) ->
     tax_index = {t.get("uid"): t for t in order.get("taxes") or []}
     lines = [_line(i, n, tax_index, catalog, 1) for n, i in enumerate(items)]
     original = ""
+    all_taxes = list(tax_index.values())
     for r in returns:
         r_index = {t.get("uid"): t for t in r.get("return_taxes") or []}
+        all_taxes += r_index.values()
         original = original or str(r.get("source_order_id") or "")
         for i in r.get("return_line_items") or []:
             lines.append(_line(i, len(lines), r_index, catalog, -1, original_key="source_line_item_uid"))
@@ -168,7 +170,8 @@ def normalize_order(order: dict, *, client=None, payment: dict | None = None) ->
     location = _location(client, order["location_id"])
     payment = payment or {}
     device = payment.get("device_details") or {}
-    inclusive = any(t.get("type") == "INCLUSIVE" for t in tax_index.values())
+    # Return orders carry their taxes in returns[].return_taxes, not in taxes[].
+    inclusive = any(t.get("type") == "INCLUSIVE" for t in all_taxes)
     return CanonicalTransaction(
         pos_id=str(order["id"]),
         pos_number=str(payment.get("receipt_number") or order.get("reference_id") or order["id"][:8]),

@@ -167,7 +167,12 @@ def _warehouse(env: Env, code: str, name: str, parent: int | None) -> tuple[int,
 
 @transaction.atomic
 def estate_ensure(
-    *, store_count: int = 12, template_count: int = len(TEMPLATES), seed: int = 1, with_stock: bool = True
+    *,
+    store_count: int = 12,
+    template_count: int = len(TEMPLATES),
+    seed: int = 1,
+    with_stock: bool = True,
+    with_pos_catalogue: bool = False,
 ) -> Estate:
     env = Env({"active_test": False})
     rng = random.Random(seed)
@@ -222,6 +227,8 @@ def estate_ensure(
         },
     )
     _products(env, estate, rng, template_count)
+    if with_pos_catalogue:
+        _pos_catalogue(env, estate, rng)
     if with_stock:
         _stock(estate, rng)
     return estate
@@ -264,6 +271,42 @@ def _products(env: Env, estate: Estate, rng: random.Random, template_count: int)
                     "customer_taxes": [estate.taxes[vat]],
                 },
             )
+
+
+VAT_KEY = {Decimal("0.20"): "standard", Decimal("0.05"): "reduced", Decimal("0.00"): "zero"}
+
+
+def _pos_catalogue(env: Env, estate: Estate, rng: random.Random) -> None:
+    """The products the demo's tills sell (integration.pos.catalog_fixture), same SKUs and barcodes,
+    so the simulated trading day finds them in Fulfil — except the unknown SKUs it plants on purpose."""
+    from integration.pos.catalog_fixture import demo_products
+
+    existing = SandboxRecord.objects.filter(
+        model="product.template", data__name="Tillbridge demo range"
+    ).first()
+    template = (
+        existing.pk if existing else env.create("product.template", [{"name": "Tillbridge demo range"}])[0]
+    )
+    for item in demo_products():
+        rate = item["vat_rate"].quantize(Decimal("0.01"))
+        list_price = (item["price"] / (1 + rate)).quantize(Decimal("0.01"))
+        estate.barcodes[item["sku"]] = item["barcode"]
+        estate.products[item["sku"]] = _ensure(
+            env,
+            "product.product",
+            "code",
+            item["sku"],
+            {
+                "name": item["name"],
+                "variant_name": "",
+                "template": template,
+                "barcode": item["barcode"],
+                "upc": item["barcode"],
+                "list_price": list_price,
+                "cost_price": (list_price * Decimal(rng.randint(35, 55)) / 100).quantize(Decimal("0.0001")),
+                "customer_taxes": [estate.taxes[VAT_KEY[rate]]],
+            },
+        )
 
 
 def _stock(estate: Estate, rng: random.Random) -> None:

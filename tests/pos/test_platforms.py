@@ -58,6 +58,10 @@ def test_shopify_pos_order_and_linked_refund_become_sale_and_return(pos):
     assert lines[2].is_custom
     assert lines[2].sku == ""
     assert sorted(t.tender_type for t in sale.tenders.all()) == ["card", "cash"]
+    # UK prices include VAT; the stored subtotal is always before tax, so the parts add up.
+    assert sale.taxes_included
+    assert sale.subtotal == sum(line.net_amount for line in lines) - sale.tax_total
+    assert sale.subtotal + sale.tax_total + sale.rounding_adjustment == sale.total
     assert sum(t.amount for t in sale.tenders.all()) == sale.total == Decimal("58.49")
     assert sale.tax_total == sum(line.tax_amount for line in lines)
     ret.refresh_from_db()
@@ -69,6 +73,9 @@ def test_shopify_pos_order_and_linked_refund_become_sale_and_return(pos):
     assert rline.net_amount == Decimal("-17.00")
     assert rline.tax_amount == Decimal("-2.83")
     assert ret.tenders.get().amount == Decimal("-17.00")
+    # It arrived before its order, so no shop flag said prices include VAT; the refunded money does.
+    assert ret.taxes_included
+    assert (ret.subtotal, ret.tax_total, ret.total) == (Decimal("-14.17"), Decimal("-2.83"), Decimal("-17.00"))
 
 
 def test_square_payment_event_fetches_order_with_catalog_skus_and_register(pos):
@@ -115,6 +122,8 @@ def test_square_payment_event_fetches_order_with_catalog_skus_and_register(pos):
     assert r.original == sale
     assert r.total == Decimal("-9.99")
     assert r.lines.get().original_line_id == "SQ1-L0"
+    assert r.taxes_included  # from the return order's return_taxes
+    assert r.subtotal + r.tax_total + r.rounding_adjustment == r.total
 
 
 def test_xseries_form_payload_sale_return_exchange_and_void_after_posting(pos):

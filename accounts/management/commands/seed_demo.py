@@ -25,6 +25,8 @@ DEMO_STEPS: list[tuple[str, dict]] = [
     ("catalog_sync", {"inprocess": True}),  # Fulfil's catalog into the map pickers' cache
     # issue 4: a simulated trading day across the three POS platforms, delivered in-process.
     ("simulate_pos", {"in_process": True}),
+    # The maps a retailer has before the day (all but the new store); the worker then posts it.
+    ("demo_maps", {}),
 ]
 
 

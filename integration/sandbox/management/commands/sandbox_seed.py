@@ -18,6 +18,7 @@ class Command(BaseCommand):
             store_count=min(options["stores"], len(STORES)),
             template_count=min(options["templates"], len(TEMPLATES)),
             seed=options["seed"],
+            with_pos_catalogue=True,  # the demo tills' products, so the simulated day finds them
         )
         self.stdout.write(
             f"Sandbox estate: {len(estate.warehouses)} warehouses ({len(estate.store_codes)} stores), "

@@ -476,7 +476,7 @@ def write(box: dict, started: datetime, rows, notes, extra, quick: bool) -> None
     if notes:
         lines += ["Notes:", ""] + [f"- {n}" for n in notes] + [""]
     if extra:
-        lines += ["### Other benchmarks", ""] + extra
+        lines += ["### Other benchmarks", "", *extra]
     lines.append(BENCH_END)
     block = "\n".join(lines)
     parts = _between(old, BENCH_START, BENCH_END)
@@ -486,7 +486,9 @@ def write(box: dict, started: datetime, rows, notes, extra, quick: bool) -> None
         head, _sep, rest = old.partition("\n")
         text = f"{head}\n\n{block}\n{rest}"
     if SOAK_START not in text:
-        text += f"\n## Soak (`make soak`): last results\n\n{SOAK_START}\nNo soak run recorded yet.\n{SOAK_END}\n"
+        text += (
+            f"\n## Soak (`make soak`): last results\n\n{SOAK_START}\nNo soak run recorded yet.\n{SOAK_END}\n"
+        )
     DOC.write_text(text)
 
 

@@ -117,8 +117,8 @@ def write(rows, command: str) -> None:
         rest = ("\n## " + after.split("\n## ", 1)[1]) if "\n## " in after else ""
     table = "\n".join(f"| {k} | {v} |" for k, v in rows)
     section = (
-        f"{marker}\nMeasured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC on {machine()}, PostgreSQL, "
-        f"single worker process, Fulfil sandbox in-process through the real httpx client.\n\n"
+        f"{marker}\nMeasured {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC on {machine()}, "
+        f"PostgreSQL, single worker process, Fulfil sandbox in-process through the real httpx client.\n\n"
         f"Command: `{command}`\n\n| Figure | Value |\n|---|---|\n{table}\n"
     )
     path.write_text(head + section + rest)

@@ -16,6 +16,7 @@ def schedule_definitions() -> list[tuple[str, str, int]]:
             "integration.tasks.poll_pos_sources",
             settings.SYNC_POLL_INTERVAL_MINUTES,
         ),
+        ("Fulfil catalog sync", "mappings.tasks.catalog_sync_task", settings.CATALOG_SYNC_INTERVAL_MINUTES),
         *engine_schedules(settings),
     ]
 

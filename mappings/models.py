@@ -17,6 +17,9 @@ class CatalogRecord(models.Model):
     fulfil_id = models.BigIntegerField(unique=True)
     active = models.BooleanField(default=True)
     synced_at = models.DateTimeField(auto_now=True)
+    fulfil_write_date = models.DateTimeField(
+        null=True, blank=True, help_text="When Fulfil last changed the record (its write_date)."
+    )
 
     class Meta:
         abstract = True
@@ -44,6 +47,7 @@ class FulfilProduct(CatalogRecord):
     barcode = models.CharField(max_length=64, blank=True, db_index=True)
     list_price = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
     normalized_code = models.CharField(max_length=120, blank=True, db_index=True)
+    variant_name = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -55,6 +59,8 @@ class FulfilProduct(CatalogRecord):
 class FulfilTax(CatalogRecord):
     name = models.CharField(max_length=120)
     rate = models.DecimalField(**RATE, null=True, blank=True)
+    description = models.CharField(max_length=200, blank=True)
+    type = models.CharField(max_length=20, blank=True, help_text="percentage, fixed or none.")
 
     class Meta:
         ordering = ["name"]
@@ -101,6 +107,7 @@ class CatalogSyncRun(models.Model):
     changes = models.JSONField(default=list, blank=True)
     cursor = models.CharField(max_length=64, blank=True, help_text="write_date high-water mark.")
     error = models.TextField(blank=True)
+    full = models.BooleanField(default=False, help_text="A full pull rather than changes since the cursor.")
 
     class Meta:
         ordering = ["-started_at"]

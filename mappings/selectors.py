@@ -86,3 +86,42 @@ def tender_map_for(*, source: PosSource, pos_tender: str, day: dt.date) -> Tende
         .order_by("-effective_from")
         .first()
     )
+
+
+# --- Fulfil catalog cache: when each model last synced and what changed ----------------------------
+
+
+def catalog_sync_summary() -> list[dict]:
+    """One row per catalog model: its latest run, latest successful run and what the cache holds."""
+    from django.db.models import Count
+    from django.db.models import Q as _Q
+
+    from mappings.catalog_sync import CATALOG
+    from mappings.models import CatalogSyncRun
+
+    rows = []
+    for key, spec in CATALOG.items():
+        runs = CatalogSyncRun.objects.filter(model=key)
+        counts = spec.local.objects.aggregate(total=Count("pk"), active=Count("pk", filter=_Q(active=True)))
+        rows.append(
+            {
+                "key": key,
+                "label": spec.label,
+                "latest": runs.first(),
+                "last_success": runs.filter(error="", finished_at__isnull=False).first(),
+                "cached": counts["total"],
+                "active": counts["active"],
+            }
+        )
+    return rows
+
+
+def catalog_sync_runs(*, model: str = "", failed_only: bool = False) -> QuerySet:
+    from mappings.models import CatalogSyncRun
+
+    runs = CatalogSyncRun.objects.defer("changes")
+    if model:
+        runs = runs.filter(model=model)
+    if failed_only:
+        runs = runs.exclude(error="")
+    return runs

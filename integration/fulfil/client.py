@@ -227,6 +227,8 @@ class FulfilClient:
                 raise TransientError("Fulfil answered with a page that is not JSON", status_code=code)
             return encoding.from_wire(body)
         message = _message(body, response)
+        if body is _NOT_JSON:
+            body = response.text[:2000]
         if isinstance(body, dict) and body.get("type") == "UserError":
             raise UserError(message, status_code=code, body=body)
         if code in (401, 403):

@@ -103,6 +103,9 @@ def _body(request: HttpRequest) -> Any:
 
 def _serve(request: HttpRequest, model: str, method: str, run, *, writes: bool) -> HttpResponse:
     """Auth, fault injection, one transaction per call, Fulfil's error bodies."""
+    if not settings.FULFIL_SANDBOX_ENABLED:
+        # A production deployment must never answer as if it were Fulfil.
+        return HttpResponse(status=404)
     if not _authorized(request):
         return _json({"code": 401, "name": "Unauthorized", "description": "Invalid API key or token."}, 401)
     faults = SandboxFaults.objects.filter(pk=1).first() or SandboxFaults()
@@ -268,4 +271,6 @@ def report(request: HttpRequest, name: str) -> HttpResponse:
 @csrf_exempt
 @login_not_required
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    if not settings.FULFIL_SANDBOX_ENABLED:
+        return HttpResponse(status=404)
     return _json({"code": 404, "name": "Not Found", "description": "The requested URL was not found."}, 404)

@@ -16,7 +16,7 @@ class FaultsForm(forms.Form):
     user_error_codes = forms.CharField(
         required=False,
         label="Product codes Fulfil refuses (comma-separated)",
-        widget=forms.TextInput(attrs={"placeholder": "e.g. TSH-001-M, MUG-002"}),
+        widget=forms.TextInput(attrs={"placeholder": "e.g. TEE-CRW-BLK-M, MUG-ENM-RED"}),
     )
     tax_rounding = forms.ChoiceField(choices=SandboxFaults.TaxRounding.choices, label="Tax rounding")
     seed = forms.IntegerField(label="Random seed")

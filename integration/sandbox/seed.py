@@ -13,8 +13,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
-from integration.sandbox.methods import stock_move
-from integration.sandbox.models import SandboxRecord, SandboxStock
+from integration.sandbox.models import SandboxRecord, SandboxSequence, SandboxStock
 from integration.sandbox.store import Env
 
 DISTRIBUTION_CENTRE = ("DC-NTH", "Northampton Distribution Centre")
@@ -47,9 +46,9 @@ SIZES = ["XS", "S", "M", "L", "XL"]
 COLOURS = [("BLK", "Black"), ("NVY", "Navy"), ("WHT", "White"), ("GRN", "Forest Green"), ("RED", "Red")]
 # (code stem, name, list price, VAT class, variant axis)
 TEMPLATES = [
-    ("TEE-CRW", "Crew Neck Tee", "18.00", "standard", "size"),
-    ("TEE-VNK", "V-Neck Tee", "18.00", "standard", "size"),
-    ("HOOD-ZIP", "Zip Hoodie", "45.00", "standard", "size"),
+    ("TEE-CRW", "Crew Neck Tee", "18.00", "standard", "size-colour"),
+    ("TEE-VNK", "V-Neck Tee", "18.00", "standard", "size-colour"),
+    ("HOOD-ZIP", "Zip Hoodie", "45.00", "standard", "size-colour"),
     ("JUMP-MER", "Merino Jumper", "65.00", "standard", "size"),
     ("CHINO-SLM", "Slim Chinos", "49.50", "standard", "size"),
     ("KIDS-TEE", "Kids' Tee", "9.00", "zero", "size"),
@@ -69,7 +68,7 @@ TEMPLATES = [
     ("SUNG-CLS", "Classic Sunglasses", "35.00", "standard", "colour"),
     ("WALL-LTH", "Leather Wallet", "39.00", "standard", "colour"),
     ("CAP-BSB", "Baseball Cap", "19.50", "standard", "colour"),
-    ("SHRT-OXF", "Oxford Shirt", "42.00", "standard", "size"),
+    ("SHRT-OXF", "Oxford Shirt", "42.00", "standard", "size-colour"),
     ("JEAN-STR", "Straight Jeans", "55.00", "standard", "size"),
     ("DRES-MID", "Midi Dress", "59.00", "standard", "size"),
     ("COAT-PKR", "Parka", "120.00", "standard", "size"),
@@ -173,6 +172,8 @@ def estate_ensure(
     env = Env({"active_test": False})
     rng = random.Random(seed)
     estate = Estate()
+    # Created up front so two workers quoting their first sales at once never race to create it.
+    SandboxSequence.objects.get_or_create(name="sale.sale")
     estate.currency = _ensure(env, "currency.currency", "code", "GBP", {"name": "Pound Sterling"})
     _ensure(env, "ir.model", "model", "sale.sale", {"name": "Sale"})
     _ensure(env, "res.user", "login", "integration", {"name": "Tillbridge integration"})
@@ -230,7 +231,9 @@ def _variants(stem: str, axis: str) -> list[tuple[str, str]]:
     if axis == "size":
         return [(f"{stem}-{size}", size) for size in SIZES]
     if axis == "colour":
-        return [(f"{stem}-{c}", name) for c, name in COLOURS[:4]]
+        return [(f"{stem}-{c}", name) for c, name in COLOURS]
+    if axis == "size-colour":
+        return [(f"{stem}-{c}-{size}", f"{name} {size}") for c, name in COLOURS[:4] for size in SIZES]
     return [(stem, "")]
 
 
@@ -264,15 +267,13 @@ def _products(env: Env, estate: Estate, rng: random.Random, template_count: int)
 
 
 def _stock(estate: Estate, rng: random.Random) -> None:
-    supplier = SandboxRecord.objects.filter(model="stock.location", code="SUPPLIER").values_list(
-        "pk", flat=True
-    )[0]
+    """Opening stock in each warehouse's storage location (as if received before the sandbox began)."""
     existing = set(SandboxStock.objects.values_list("product_id", "location_id"))
+    rows = []
     for wh_code, storage in estate.storage.items():
         low, high = (200, 500) if wh_code.startswith("DC-") else (8, 40)
         for product_id in estate.products.values():
             quantity = Decimal(rng.randint(low, high))
             if (product_id, storage) not in existing:
-                stock_move(
-                    product_id=product_id, from_location=supplier, to_location=storage, quantity=quantity
-                )
+                rows.append(SandboxStock(product_id=product_id, location_id=storage, quantity=quantity))
+    SandboxStock.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)

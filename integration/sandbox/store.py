@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -19,22 +19,18 @@ from integration.fulfil import encoding
 from integration.sandbox import domain as domains
 from integration.sandbox.errors import SandboxBadRequest, SandboxNotFound, SandboxUserError
 from integration.sandbox.models import SandboxFaults, SandboxRecord, SandboxStock
+from integration.sandbox.rules import SaleRules, duplicate_message
 from integration.sandbox.schema import MODELS, get_field
 
 MAX_LIMIT = 500
-CENT = Decimal("0.01")
-WRITABLE_AFTER_DRAFT = {"sale.sale": {"comment", "reference", "description", "shipment_state"}}
 
 
-def money(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
-
-
-class Env:
+class Env(SaleRules):
     def __init__(self, context: dict | None = None, faults: SandboxFaults | None = None) -> None:
         self.context = context or {}
         self.faults = faults or SandboxFaults.objects.filter(pk=1).first() or SandboxFaults()
         self._cache: dict[tuple[str, int], dict] = {}
+        self._quantities: dict[int, Decimal] | None = None
 
     # --- loading --------------------------------------------------------------------------------
 
@@ -168,8 +164,9 @@ class Env:
         if name in ("create_date", "write_date"):
             return record[name]
         if model == "product.product":
-            qty = self.quantities([record["id"]], self.context.get("locations"))
-            return float(qty.get(record["id"], Decimal("0")))
+            if self._quantities is None or record["id"] not in self._quantities:
+                self._quantities = self.quantities([record["id"]], self.context.get("locations"))
+            return float(self._quantities.get(record["id"], Decimal("0")))
         if model == "sale.sale" and name in ("untaxed_amount", "tax_amount", "total_amount"):
             return self.sale_amounts(record)[name]
         if model == "sale.sale" and name == "moves":
@@ -180,31 +177,6 @@ class Env:
         if model == "sale.line" and name == "moves":
             return [m["id"] for m in self.children("stock.move", [record["id"]])]
         raise SandboxBadRequest(f"Field {name!r} of {model} cannot be computed")  # pragma: no cover
-
-    def line_amount(self, line: dict) -> Decimal:
-        quantity = Decimal(str(line.get("quantity") or 0))
-        return money(quantity * Decimal(str(line.get("unit_price") or 0)))
-
-    def line_tax(self, line: dict) -> Decimal:
-        """Unrounded tax of one line: rate times amount (percentage taxes), amount times quantity (fixed)."""
-        total = Decimal("0")
-        amount = self.line_amount(line)
-        for tax in self.browse("account.tax", line.get("taxes") or []):
-            if tax.get("type", "percentage") == "percentage":
-                total += amount * Decimal(str(tax.get("rate") or 0))
-            elif tax.get("type") == "fixed":
-                total += Decimal(str(tax.get("amount") or 0)) * Decimal(str(line.get("quantity") or 0))
-        return total
-
-    def sale_amounts(self, sale: dict) -> dict[str, Decimal]:
-        lines = [ln for ln in self.children("sale.line", [sale["id"]]) if ln.get("type", "line") == "line"]
-        untaxed = sum((self.line_amount(ln) for ln in lines), Decimal("0.00"))
-        if self.faults.tax_rounding == SandboxFaults.TaxRounding.ORDER:
-            tax = money(sum((self.line_tax(ln) for ln in lines), Decimal("0")))
-        else:
-            tax = sum((money(self.line_tax(ln)) for ln in lines), Decimal("0.00"))
-        untaxed, tax = money(untaxed), money(tax)
-        return {"untaxed_amount": untaxed, "tax_amount": tax, "total_amount": untaxed + tax}
 
     def quantities(self, product_ids: list[int], location_ids: list[int] | None) -> dict[int, Decimal]:
         """On-hand quantity per product over the given locations and everything below them."""
@@ -277,6 +249,10 @@ class Env:
         if not fields:
             fields = [n for n, f in meta.fields.items() if not (f.computed and f.type == "one2many")]
             fields.append("rec_name")
+        if model == "product.product" and {"quantity_on_hand", "quantity_available"} & set(fields):
+            # One query for every product read, not one per product.
+            found = self.quantities(list(ids), self.context.get("locations"))
+            self._quantities = {pid: found.get(pid, Decimal("0")) for pid in ids}
         out = []
         for record in self.browse(model, ids):
             row = {"id": record["id"]}
@@ -313,7 +289,7 @@ class Env:
             with transaction.atomic():
                 row.save()
         except IntegrityError:
-            raise SandboxUserError(_duplicate_message(model, data.get("channel_identifier"))) from None
+            raise SandboxUserError(duplicate_message(model, data.get("channel_identifier"))) from None
         self._remember([row])
         for name, actions in nested:
             self._one2many(model, row.pk, name, actions)
@@ -413,7 +389,7 @@ class Env:
                 with transaction.atomic():
                     row.save()
             except IntegrityError:
-                raise SandboxUserError(_duplicate_message(model, data.get("channel_identifier"))) from None
+                raise SandboxUserError(duplicate_message(model, data.get("channel_identifier"))) from None
             self.forget(model, [row.pk])
             self._remember([row])
             for name, actions in nested:
@@ -442,70 +418,6 @@ class Env:
                         self.delete(fld.relation, child_ids)
         SandboxRecord.objects.filter(model=model, pk__in=list(ids)).delete()
         self.forget(model, ids)
-
-    # --- business rules -------------------------------------------------------------------------
-
-    def _check_create(self, model: str, data: dict) -> None:
-        identifier = data.get("channel_identifier")
-        if (
-            MODELS[model].unique_channel_identifier
-            and identifier
-            and SandboxRecord.objects.filter(model=model, channel_identifier=identifier).exists()
-        ):
-            raise SandboxUserError(_duplicate_message(model, identifier))
-        if model == "sale.line":
-            self._require_draft_sale(data.get("sale"))
-            self._check_product_allowed(data.get("product"))
-        if model == "sale.sale" and data.get("state", "draft") != "draft":
-            raise SandboxUserError(
-                "A sale is created in draft; use quote, confirm and process to move it on."
-            )
-
-    def _check_write(self, model: str, record: dict, vals: dict) -> None:
-        if "state" in vals and model == "sale.sale":
-            raise SandboxUserError("The state of a sale changes through quote, confirm, process and cancel.")
-        if model == "sale.sale" and record.get("state") != "draft":
-            locked = set(vals) - WRITABLE_AFTER_DRAFT["sale.sale"]
-            if locked:
-                raise SandboxUserError(
-                    f'Sale "{self.rec_name(model, record)}" is not in draft: '
-                    f"{', '.join(sorted(locked))} can no longer be changed."
-                )
-        if (
-            model == "sale.sale"
-            and "channel" in vals
-            and vals["channel"] != record.get("channel")
-            and self.children("sale.line", [record["id"]])
-        ):
-            raise SandboxUserError("The channel of a sale cannot be changed once it has lines.")
-        if model == "sale.line":
-            self._require_draft_sale(record.get("sale"))
-            if "product" in vals:
-                self._check_product_allowed(vals["product"])
-
-    def _require_draft_sale(self, sale_id: int | None) -> None:
-        if not sale_id:
-            return
-        sale = self.get("sale.sale", int(sale_id))
-        if sale.get("state") != "draft":
-            raise SandboxUserError(
-                f'The lines of sale "{self.rec_name("sale.sale", sale)}" can only be changed in draft.'
-            )
-
-    def _check_product_allowed(self, product_id: int | None) -> None:
-        if not product_id:
-            return
-        product = self.get("product.product", int(product_id))
-        refused = {str(c).strip().upper() for c in (self.faults.user_error_codes or [])}
-        if str(product.get("code", "")).upper() in refused:
-            raise SandboxUserError(f'Product "{self.rec_name("product.product", product)}" cannot be sold.')
-        if not product.get("active", True):
-            raise SandboxUserError(f'Product "{self.rec_name("product.product", product)}" is inactive.')
-
-
-def _duplicate_message(model: str, identifier: Any) -> str:
-    what = "Sale" if model == "sale.sale" else "Sale line"
-    return f"{what} with Order ID {identifier} already exists"
 
 
 def _copyable(model: str, name: str) -> bool:

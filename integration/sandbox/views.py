@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import messages
 from django.forms.models import model_to_dict
+from django.http import Http404
 from django.shortcuts import redirect, render
 
 from accounts.roles import ADMIN, role_required
@@ -16,6 +18,8 @@ def _knobs(faults) -> dict:
 
 @role_required(ADMIN)
 def faults(request):
+    if not settings.FULFIL_SANDBOX_ENABLED:
+        raise Http404("The Fulfil sandbox is switched off in this deployment.")
     current = sandbox_faults_get()
     before = _knobs(current)
     if request.method == "POST" and "reset" in request.POST:

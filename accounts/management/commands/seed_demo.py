@@ -21,6 +21,8 @@ DEMO_USERS = (
 
 # Management commands run after the users exist, in order. Each must be idempotent.
 DEMO_STEPS: list[tuple[str, dict]] = [
+    ("sandbox_seed", {}),  # the Fulfil sandbox estate (stores, products, VAT, gateways, stock)
+    ("catalog_sync", {"inprocess": True}),  # Fulfil's catalog into the map pickers' cache
     # issue 4: a simulated trading day across the three POS platforms, delivered in-process.
     ("simulate_pos", {"in_process": True}),
 ]

@@ -32,7 +32,7 @@ def _make(source, n: int, rng: random.Random, locations: list[str]) -> list[int]
     from tests.pipeline.builders import sale
     from tests.pipeline.sandbox_catalog import VAT_TITLES, product_facts
 
-    codes = ["TEE-CRW-S", "TEE-CRW-M", "TEE-VNK-L", "HOOD-ZIP-M", "JUMP-MER-S", "CHINO-SLM-M"]
+    codes = ["TEE-CRW-BLK-S", "TEE-CRW-BLK-M", "TEE-VNK-BLK-L", "HOOD-ZIP-BLK-M", "JUMP-MER-S", "CHINO-SLM-M"]
     ids = []
     for _ in range(n):
         lines = []

@@ -35,7 +35,7 @@ pytestmark = [
         connection.vendor != "postgresql", reason="worker processes share a PostgreSQL database"
     ),
 ]
-CODES = ["TEE-CRW-S", "TEE-CRW-M", "TEE-VNK-L", "HOOD-ZIP-M", "JUMP-MER-S", "CHINO-SLM-M", "KIDS-TEE-S"]
+CODES = ["TEE-CRW-BLK-S", "TEE-CRW-BLK-M", "TEE-VNK-BLK-L", "HOOD-ZIP-BLK-M", "JUMP-MER-S", "CHINO-SLM-M", "KIDS-TEE-S"]
 LOCATIONS = [f"loc-{n:02d}" for n in range(1, 21)]
 
 
@@ -126,7 +126,7 @@ def test_a_trading_day_across_20_stores_with_every_fault(sandbox_inprocess):
         )
     faulty = {
         ExceptionType.UNMAPPED_LOCATION: [
-            sale(source=source, lines=[_item("TEE-CRW-M", 1)], pos_location_id="loc-20") for _ in range(3)
+            sale(source=source, lines=[_item("TEE-CRW-BLK-M", 1)], pos_location_id="loc-20") for _ in range(3)
         ],
         ExceptionType.SKU_MISMATCH: [
             sale(
@@ -138,7 +138,7 @@ def test_a_trading_day_across_20_stores_with_every_fault(sandbox_inprocess):
         ExceptionType.TAX_DISCREPANCY: [
             sale(
                 source=source,
-                lines=[("TEE-CRW-M", Decimal(1), Decimal("18.00"), Decimal("0.175"))],
+                lines=[("TEE-CRW-BLK-M", Decimal(1), Decimal("18.00"), Decimal("0.175"))],
                 pos_location_id="loc-02",
             )
         ],
@@ -146,17 +146,17 @@ def test_a_trading_day_across_20_stores_with_every_fault(sandbox_inprocess):
         ExceptionType.UNLINKED_RETURN: [
             sale(
                 source=source,
-                lines=[_item("TEE-CRW-M", -1)],
+                lines=[_item("TEE-CRW-BLK-M", -1)],
                 kind=PosTransaction.Kind.RETURN,
                 original_pos_id="NEVER-SEEN",
                 pos_location_id="loc-04",
             )
         ],
         ExceptionType.FULFIL_REJECTED: [
-            sale(source=source, lines=[_item("TEE-VNK-S", 1)], pos_location_id="loc-05")
+            sale(source=source, lines=[_item("TEE-VNK-BLK-S", 1)], pos_location_id="loc-05")
         ],
         ExceptionType.DUPLICATE: [
-            sale(source=source, lines=[_item("TEE-CRW-L", 1)], pos_location_id="loc-06")
+            sale(source=source, lines=[_item("TEE-CRW-BLK-L", 1)], pos_location_id="loc-06")
         ],
     }
     PosTransaction.objects.filter(original_pos_id="NEVER-SEEN").update(
@@ -176,7 +176,7 @@ def test_a_trading_day_across_20_stores_with_every_fault(sandbox_inprocess):
                         "create",
                         [
                             {
-                                "product": estate.products["TEE-CRW-L"],
+                                "product": estate.products["TEE-CRW-BLK-L"],
                                 "quantity": 5,
                                 "unit_price": Decimal("1.00"),
                             }
@@ -187,7 +187,7 @@ def test_a_trading_day_across_20_stores_with_every_fault(sandbox_inprocess):
         ],
     )
     sandbox_faults_set(
-        user_error_codes=["TEE-VNK-S"],
+        user_error_codes=["TEE-VNK-BLK-S"],
         rate_limit_share=0.05,
         retry_after_seconds=0,
         server_error_share=0.05,
@@ -219,7 +219,7 @@ def test_a_trading_day_across_20_stores_with_every_fault(sandbox_inprocess):
         warehouse=FulfilWarehouse.objects.get(code=store_of["loc-20"]),
     )
     SkuMap.objects.create(
-        source=source, pos_key="MYSTERY-1", product=FulfilProduct.objects.get(code="TEE-CRW-S")
+        source=source, pos_key="MYSTERY-1", product=FulfilProduct.objects.get(code="TEE-CRW-BLK-S")
     )
     tax_id = client.create(
         "account.tax", [{"name": "Old VAT 17.5%", "type": "percentage", "rate": Decimal("0.175")}]

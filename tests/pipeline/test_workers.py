@@ -26,7 +26,7 @@ pytestmark = [
         connection.vendor != "postgresql", reason="worker processes share a PostgreSQL database"
     ),
 ]
-CODES = ["TEE-CRW-M", "TEE-CRW-L", "TEE-VNK-S", "HOOD-ZIP-M", "JUMP-MER-L"]
+CODES = ["TEE-CRW-BLK-M", "TEE-CRW-BLK-L", "TEE-VNK-BLK-S", "HOOD-ZIP-BLK-M", "JUMP-MER-L"]
 
 
 @pytest.fixture

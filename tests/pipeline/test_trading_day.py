@@ -35,7 +35,15 @@ pytestmark = [
         connection.vendor != "postgresql", reason="worker processes share a PostgreSQL database"
     ),
 ]
-CODES = ["TEE-CRW-BLK-S", "TEE-CRW-BLK-M", "TEE-VNK-BLK-L", "HOOD-ZIP-BLK-M", "JUMP-MER-S", "CHINO-SLM-M", "KIDS-TEE-S"]
+CODES = [
+    "TEE-CRW-BLK-S",
+    "TEE-CRW-BLK-M",
+    "TEE-VNK-BLK-L",
+    "HOOD-ZIP-BLK-M",
+    "JUMP-MER-S",
+    "CHINO-SLM-M",
+    "KIDS-TEE-S",
+]
 LOCATIONS = [f"loc-{n:02d}" for n in range(1, 21)]
 
 

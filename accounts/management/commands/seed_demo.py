@@ -25,6 +25,8 @@ DEMO_STEPS: list[tuple[str, dict]] = [
     ("catalog_sync", {"inprocess": True}),  # Fulfil's catalog into the map pickers' cache
     # issue 4: a simulated trading day across the three POS platforms, delivered in-process.
     ("simulate_pos", {"in_process": True}),
+    # issue 5: map the simulated stores (not Bath) so the engine's schedules post the day at once.
+    ("engine_demo_maps", {}),
 ]
 
 

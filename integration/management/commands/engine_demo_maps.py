@@ -10,7 +10,16 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from integration.models import LineTax, PosSource, Tender
-from mappings.models import FulfilGateway, FulfilTax, FulfilWarehouse, LocationMap, TaxMap, TenderMap
+from mappings.models import (
+    FulfilGateway,
+    FulfilProduct,
+    FulfilTax,
+    FulfilWarehouse,
+    LocationMap,
+    SkuMap,
+    TaxMap,
+    TenderMap,
+)
 
 
 class Command(BaseCommand):
@@ -38,7 +47,7 @@ class Command(BaseCommand):
                         defaults={"warehouse": warehouse, "pos_location_name": name},
                     )
                     made += created
-            made += _map_taxes(source) + _map_tenders(source)
+            made += _map_taxes(source) + _map_tenders(source) + _map_skus(source)
         self.stdout.write(f"demo maps: {made} created")
 
 
@@ -64,6 +73,31 @@ def _map_tenders(source: PosSource) -> int:
         if gateway:
             _, created = TenderMap.objects.get_or_create(
                 source=source, pos_tender=tender, effective_from=None, defaults={"gateway": gateway}
+            )
+            made += created
+    return made
+
+
+def _map_skus(source: PosSource) -> int:
+    """The simulator's catalog and the sandbox's differ (as a real POS and ERP do): map the SKUs whose
+    names clearly match, leave the rest as SKU exceptions for the workbench."""
+    from rapidfuzz import fuzz, process
+
+    from integration.pos.catalog_fixture import demo_products
+
+    products = dict(FulfilProduct.objects.filter(active=True).values_list("name", "id"))
+    made = 0
+    for item in demo_products():
+        if FulfilProduct.objects.filter(code=item["sku"]).exists():
+            continue
+        best = process.extractOne(item["name"], list(products), scorer=fuzz.token_set_ratio, score_cutoff=85)
+        if best:
+            _, created = SkuMap.objects.get_or_create(
+                source=source,
+                key_type=SkuMap.KeyType.SKU,
+                pos_key=item["sku"],
+                effective_from=None,
+                defaults={"product_id": products[best[0]], "note": "demo: matched by name"},
             )
             made += created
     return made

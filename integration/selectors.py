@@ -96,3 +96,37 @@ def fulfil_calls_last_hour(*, now) -> dict:
         if durations
         else None,
     }
+
+
+def quarantine_list(
+    *, source_code: str = "", status: str = InboundEvent.Status.QUARANTINED
+) -> QuerySet[InboundEvent]:
+    qs = InboundEvent.objects.select_related("source").filter(status=status).defer("body")
+    if source_code:
+        qs = qs.filter(source__code=source_code)
+    return qs.order_by("-received_at")
+
+
+def transaction_related(*, txn: PosTransaction) -> dict:
+    """Exceptions and posting attempts shown beside a transaction."""
+    from exceptions.models import ExceptionOccurrence
+
+    return {
+        "occurrences": ExceptionOccurrence.objects.filter(transaction=txn)
+        .select_related("group")
+        .order_by("-id")[:50],
+        "attempts": PostingAttempt.objects.filter(transaction=txn)[:50],
+        "raw_body": _raw_text(txn.inbound_event),
+    }
+
+
+def _raw_text(event: InboundEvent | None) -> str:
+    if event is None:
+        return ""
+    text = bytes(event.body).decode("utf-8", "replace")
+    try:
+        import json
+
+        return json.dumps(json.loads(text), indent=2)[:50000]
+    except ValueError:
+        return text[:50000]

@@ -142,24 +142,7 @@ def _check_data(txn: PosTransaction, lines: list[PosTransactionLine]) -> list[Pr
             )
         )
     if lines:
-        tolerance = settings.SYNC_TOTALS_TOLERANCE
-        net = sum(
-            (
-                line_net_excl_tax(
-                    net_amount=ln.net_amount, tax_amount=ln.tax_amount, taxes_included=txn.taxes_included
-                )
-                for ln in lines
-            ),
-            Decimal("0.00"),
-        )
-        line_tax = sum((ln.tax_amount for ln in lines), Decimal("0.00"))
-        expected_total = txn.subtotal + txn.tax_total + txn.rounding_adjustment
-        gaps = {
-            "lines_vs_subtotal": net - txn.subtotal,
-            "line_tax_vs_tax_total": line_tax - txn.tax_total,
-            "parts_vs_total": expected_total - txn.total,
-        }
-        off = {k: str(v) for k, v in gaps.items() if abs(v) > tolerance}
+        off = _totals_gaps(txn, lines, settings.SYNC_TOTALS_TOLERANCE)
         if off:
             found.append(
                 _problem(
@@ -167,6 +150,48 @@ def _check_data(txn: PosTransaction, lines: list[PosTransactionLine]) -> list[Pr
                 )
             )
     return found
+
+
+def _totals_gaps(txn: PosTransaction, lines: list[PosTransactionLine], tolerance: Decimal) -> dict:
+    """Differences beyond `tolerance` between the POS totals and their parts.
+
+    Tax-inclusive platforms report the subtotal either before tax or, like the tills print it, with
+    tax in it (then total = subtotal + rounding); either reading is accepted, the numbers must agree
+    under one of them.
+    """
+    zero = Decimal("0.00")
+    gross = sum((ln.net_amount for ln in lines), zero)
+    net = sum(
+        (
+            line_net_excl_tax(
+                net_amount=ln.net_amount, tax_amount=ln.tax_amount, taxes_included=txn.taxes_included
+            )
+            for ln in lines
+        ),
+        zero,
+    )
+    line_tax = sum((ln.tax_amount for ln in lines), zero)
+    readings = [
+        {
+            "lines_vs_subtotal": net - txn.subtotal,
+            "parts_vs_total": txn.subtotal + txn.tax_total + txn.rounding_adjustment - txn.total,
+        }
+    ]
+    if txn.taxes_included:
+        readings.append(
+            {
+                "lines_vs_subtotal": gross - txn.subtotal,
+                "parts_vs_total": txn.subtotal + txn.rounding_adjustment - txn.total,
+            }
+        )
+    best: dict = {}
+    for gaps in readings:
+        gaps["line_tax_vs_tax_total"] = line_tax - txn.tax_total
+        off = {k: str(v) for k, v in gaps.items() if abs(v) > tolerance}
+        if not off:
+            return {}
+        best = best or off
+    return best
 
 
 def _check_location(txn: PosTransaction, resolver: MapResolver, verdict: Verdict) -> list[Problem]:

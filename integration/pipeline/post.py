@@ -291,7 +291,8 @@ class BatchPoster:
             self.sales[txn_id].update(row, read=True)
             txn = self.txns[txn_id]
             fulfil_tax = money(Decimal(str(row.get("tax_amount") or 0)))
-            difference = fulfil_tax - txn.tax_total
+            # An accepted difference travels as an untaxed adjustment line: tax plus it must match.
+            difference = fulfil_tax + Decimal(txn.posted_with.get("tax_adjustment") or "0") - txn.tax_total
             if abs(difference) <= settings.SYNC_TAX_TOLERANCE:
                 continue
             problem = _quoted_tax_problem(txn, fulfil_tax, difference)

@@ -393,6 +393,13 @@ def _load(ids: list[int]) -> list[PosTransaction]:
     )
 
 
+def _record_tax_adjustment(txn: PosTransaction, verdict) -> None:
+    """Finance accepted this sale's tax difference: it posts with an adjustment line for the
+    difference, so Fulfil's total matches what the customer paid (see payload.sale_values)."""
+    expected = Decimal(verdict.posted_with.get("expected_tax", "0"))
+    verdict.posted_with["tax_adjustment"] = str(txn.tax_total - expected)
+
+
 @transaction.atomic
 def _validate_chunk(ids: list[int], *, now: dt.datetime, resolver: MapResolver, summary: Counter) -> None:
     txns = _load(ids)
@@ -403,7 +410,10 @@ def _validate_chunk(ids: list[int], *, now: dt.datetime, resolver: MapResolver, 
     verdicts = {t.pk: transaction_check(txn=t, resolver=resolver, originals=originals, now=now) for t in txns}
     accepted = accepted_fingerprints(transaction_ids=list(by_id))
     for txn_id, verdict in verdicts.items():
-        verdict.problems = [p for p in verdict.problems if (txn_id, p.fingerprint) not in accepted]
+        kept = [p for p in verdict.problems if (txn_id, p.fingerprint) not in accepted]
+        if any(p.exc_type == ExceptionType.TAX_DISCREPANCY for p in verdict.problems if p not in kept):
+            _record_tax_adjustment(by_id[txn_id], verdict)
+        verdict.problems = kept
     existing = open_occurrences(transaction_ids=list(by_id))
     problems_apply(
         problems={k: v.problems for k, v in verdicts.items()},

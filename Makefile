@@ -6,6 +6,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The demo's worker reaches the Fulfil sandbox and the POS simulator on the demo's own server.
+export SITE_URL ?= http://$(HOST):$(PORT)
 
 .PHONY: demo test test-fast e2e lint format bench soak migrate clean install
 

@@ -18,7 +18,8 @@ VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
 def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    """A setting from the environment; unset and empty both mean the default."""
+    return os.environ.get(name) or default
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -234,7 +235,9 @@ FULFIL_BASE_URL = env("FULFIL_BASE_URL") or (
 FULFIL_API_KEY = env("FULFIL_API_KEY")
 FULFIL_OAUTH_TOKEN = env("FULFIL_OAUTH_TOKEN")
 FULFIL_SANDBOX_ENABLED = env_bool("FULFIL_SANDBOX_ENABLED", DEBUG)
-FULFIL_SANDBOX_URL = env("FULFIL_SANDBOX_URL", "http://127.0.0.1:8000/sandbox/fulfil/api/v2")
+# Where this Tillbridge is served; the demo's worker reaches the sandbox (and the POS simulator) here.
+SITE_URL = env("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+FULFIL_SANDBOX_URL = env("FULFIL_SANDBOX_URL", f"{SITE_URL}/sandbox/fulfil/api/v2")
 FULFIL_SANDBOX_API_KEY = env("FULFIL_SANDBOX_API_KEY", "sandbox-key")
 # True: get_client() drives the sandbox in-process through httpx's WSGI transport (tests turn it on).
 FULFIL_SANDBOX_INPROCESS = env_bool("FULFIL_SANDBOX_INPROCESS", False)

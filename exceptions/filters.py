@@ -33,7 +33,9 @@ class ExceptionGroupFilter(django_filters.FilterSet):
     assignee = django_filters.ModelChoiceFilter(queryset=get_user_model().objects.filter(is_active=True))
     age = django_filters.ChoiceFilter(choices=AGE_CHOICES, method="filter_age", label="Age")
     business_date = django_filters.DateFromToRangeFilter(
-        method="filter_business_date", widget=django_filters.widgets.RangeWidget(attrs={"type": "date"})
+        method="filter_business_date",
+        label="Business date",
+        widget=django_filters.widgets.RangeWidget(attrs={"type": "date"}),
     )
 
     class Meta:

@@ -1,9 +1,15 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import Count, Min, QuerySet
+from django.db.models import Case, Count, Max, Min, Q, QuerySet, When
 from django.utils import timezone
 
-from integration.models import IN_FLIGHT_STATES, InboundEvent, PostingAttempt, PosTransaction
+from integration.models import (
+    IN_FLIGHT_STATES,
+    InboundEvent,
+    PostingAttempt,
+    PosTransaction,
+    TransactionState,
+)
 
 
 def transaction_list(*, filters: dict | None = None) -> QuerySet[PosTransaction]:
@@ -19,7 +25,13 @@ def transaction_get(*, pk: int) -> PosTransaction:
 
 
 def health_summary() -> dict:
-    """Backlog and recent Fulfil behaviour, for the Health page and /healthz."""
+    """Backlog, retries and recent Fulfil behaviour, for the Health page."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from integration.schedules import describe
+    from integration.tasks import WORKER_HEARTBEAT_KEY
+
     now = timezone.now()
     backlog = dict(
         PosTransaction.objects.filter(state__in=IN_FLIGHT_STATES)
@@ -30,23 +42,59 @@ def health_summary() -> dict:
     oldest = (
         PosTransaction.objects.filter(state__in=IN_FLIGHT_STATES)
         .values("source__name", "pos_location_name", "pos_location_id")
-        .annotate(oldest=Min("occurred_at"))
+        .annotate(oldest=Min("occurred_at"), waiting=Count("id"))
         .order_by("oldest")[:20]
     )
-    hour_ago = now - timedelta(hours=1)
-    attempts = PostingAttempt.objects.filter(started_at__gte=hour_ago)
-    total_attempts = attempts.count()
-    failed = attempts.exclude(outcome=PostingAttempt.Outcome.OK).count()
+    retry = PosTransaction.objects.filter(state=TransactionState.RETRY_WAIT).aggregate(
+        n=Count("id"), next_due=Min("next_attempt_at"), since=Min("first_failed_at")
+    )
     last_post = PosTransaction.objects.filter(posted_at__isnull=False).order_by("-posted_at").first()
+    heartbeat = cache.get(WORKER_HEARTBEAT_KEY)
+    heartbeat_at = datetime.fromisoformat(heartbeat) if heartbeat else None
     return {
         "backlog": backlog,
         "backlog_total": sum(backlog.values()),
         "oldest_unposted": list(oldest),
         "quarantined": InboundEvent.objects.filter(status=InboundEvent.Status.QUARANTINED).count(),
-        "attempts_last_hour": total_attempts,
-        "failed_last_hour": failed,
-        "error_rate_last_hour": (failed / total_attempts) if total_attempts else 0.0,
+        "retry_queue": retry["n"],
+        "retry_next_due": retry["next_due"],
+        "retry_failing_since": retry["since"],
         "last_posted_at": last_post.posted_at if last_post else None,
+        "worker_heartbeat": heartbeat_at,
+        "worker_alive": bool(heartbeat_at and now - heartbeat_at < timedelta(minutes=3)),
+        "schedules": describe(),
+        "tolerances": [
+            ("Transactions per Fulfil create call", settings.SYNC_BATCH_SIZE),
+            ("Tax tolerance (POS vs Fulfil)", settings.SYNC_TAX_TOLERANCE),
+            ("Totals tolerance (POS totals vs parts)", settings.SYNC_TOTALS_TOLERANCE),
+            ("Grace for a return's original to arrive (min)", settings.SYNC_RETURN_GRACE_MINUTES),
+            ("Failures before a sync-timeout alert", settings.SYNC_MAX_ATTEMPTS_BEFORE_ALERT),
+            ("…or minutes failing before the alert", settings.SYNC_MAX_MINUTES_BEFORE_ALERT),
+            ("A claim is presumed dead after (min)", settings.SYNC_CLAIM_TIMEOUT_MINUTES),
+            ("Tender batches close at (store time, next day)", f"{settings.SYNC_TENDER_CLOSE_HOUR_LOCAL}:00"),
+        ],
+        **fulfil_calls_last_hour(now=now),
+    }
+
+
+def fulfil_calls_last_hour(*, now) -> dict:
+    """Fulfil calls (not per-transaction rows: one PostingAttempt batch_id is one call)."""
+    calls = (
+        PostingAttempt.objects.filter(started_at__gte=now - timedelta(hours=1))
+        .values("batch_id")
+        .annotate(duration=Max("duration_ms"), failed=Max(Case(When(~Q(outcome="ok"), then=1), default=0)))
+    )
+    rows = list(calls.values_list("duration", "failed"))
+    durations = sorted(d for d, _ in rows)
+    failed = sum(f for _, f in rows)
+    return {
+        "attempts_last_hour": len(rows),
+        "failed_last_hour": failed,
+        "error_rate_last_hour": (failed / len(rows)) if rows else 0.0,
+        "latency_avg_ms": int(sum(durations) / len(durations)) if durations else None,
+        "latency_p95_ms": durations[min(len(durations) - 1, int(len(durations) * 0.95))]
+        if durations
+        else None,
     }
 
 

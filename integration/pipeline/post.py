@@ -90,8 +90,15 @@ class BatchPoster:
             .select_related("source")
             .prefetch_related("lines")
         )
+        loaded = list(qs)
+        for txn in loaded:
+            if "lines" not in txn.posted_with or "warehouse" not in txn.posted_with:
+                # Never validated (put in a postable state by hand): validate first, post later.
+                self._release(txn.pk, state=S.NORMALIZED)
+                self.summary["sent_to_validation"] += 1
         ordered = sorted(
-            qs, key=lambda t: (t.posted_with.get("warehouse") or 0, t.posted_with.get("channel") or 0, t.pk)
+            (t for t in loaded if t.pk not in self.gone),
+            key=lambda t: (t.posted_with.get("warehouse") or 0, t.posted_with.get("channel") or 0, t.pk),
         )
         self.txns = {t.pk: t for t in ordered}
 
@@ -284,7 +291,8 @@ class BatchPoster:
             self.sales[txn_id].update(row, read=True)
             txn = self.txns[txn_id]
             fulfil_tax = money(Decimal(str(row.get("tax_amount") or 0)))
-            difference = fulfil_tax - txn.tax_total
+            # An accepted difference travels as an untaxed adjustment line: tax plus it must match.
+            difference = fulfil_tax + Decimal(txn.posted_with.get("tax_adjustment") or "0") - txn.tax_total
             if abs(difference) <= settings.SYNC_TAX_TOLERANCE:
                 continue
             problem = _quoted_tax_problem(txn, fulfil_tax, difference)

@@ -142,24 +142,7 @@ def _check_data(txn: PosTransaction, lines: list[PosTransactionLine]) -> list[Pr
             )
         )
     if lines:
-        tolerance = settings.SYNC_TOTALS_TOLERANCE
-        net = sum(
-            (
-                line_net_excl_tax(
-                    net_amount=ln.net_amount, tax_amount=ln.tax_amount, taxes_included=txn.taxes_included
-                )
-                for ln in lines
-            ),
-            Decimal("0.00"),
-        )
-        line_tax = sum((ln.tax_amount for ln in lines), Decimal("0.00"))
-        expected_total = txn.subtotal + txn.tax_total + txn.rounding_adjustment
-        gaps = {
-            "lines_vs_subtotal": net - txn.subtotal,
-            "line_tax_vs_tax_total": line_tax - txn.tax_total,
-            "parts_vs_total": expected_total - txn.total,
-        }
-        off = {k: str(v) for k, v in gaps.items() if abs(v) > tolerance}
+        off = _totals_gaps(txn, lines, settings.SYNC_TOTALS_TOLERANCE)
         if off:
             found.append(
                 _problem(
@@ -167,6 +150,48 @@ def _check_data(txn: PosTransaction, lines: list[PosTransactionLine]) -> list[Pr
                 )
             )
     return found
+
+
+def _totals_gaps(txn: PosTransaction, lines: list[PosTransactionLine], tolerance: Decimal) -> dict:
+    """Differences beyond `tolerance` between the POS totals and their parts.
+
+    Tax-inclusive platforms report the subtotal either before tax or, like the tills print it, with
+    tax in it (then total = subtotal + rounding); either reading is accepted, the numbers must agree
+    under one of them.
+    """
+    zero = Decimal("0.00")
+    gross = sum((ln.net_amount for ln in lines), zero)
+    net = sum(
+        (
+            line_net_excl_tax(
+                net_amount=ln.net_amount, tax_amount=ln.tax_amount, taxes_included=txn.taxes_included
+            )
+            for ln in lines
+        ),
+        zero,
+    )
+    line_tax = sum((ln.tax_amount for ln in lines), zero)
+    readings = [
+        {
+            "lines_vs_subtotal": net - txn.subtotal,
+            "parts_vs_total": txn.subtotal + txn.tax_total + txn.rounding_adjustment - txn.total,
+        }
+    ]
+    if txn.taxes_included:
+        readings.append(
+            {
+                "lines_vs_subtotal": gross - txn.subtotal,
+                "parts_vs_total": txn.subtotal + txn.rounding_adjustment - txn.total,
+            }
+        )
+    best: dict = {}
+    for gaps in readings:
+        gaps["line_tax_vs_tax_total"] = line_tax - txn.tax_total
+        off = {k: str(v) for k, v in gaps.items() if abs(v) > tolerance}
+        if not off:
+            return {}
+        best = best or off
+    return best
 
 
 def _check_location(txn: PosTransaction, resolver: MapResolver, verdict: Verdict) -> list[Problem]:
@@ -368,6 +393,13 @@ def _load(ids: list[int]) -> list[PosTransaction]:
     )
 
 
+def _record_tax_adjustment(txn: PosTransaction, verdict) -> None:
+    """Finance accepted this sale's tax difference: it posts with an adjustment line for the
+    difference, so Fulfil's total matches what the customer paid (see payload.sale_values)."""
+    expected = Decimal(verdict.posted_with.get("expected_tax", "0"))
+    verdict.posted_with["tax_adjustment"] = str(txn.tax_total - expected)
+
+
 @transaction.atomic
 def _validate_chunk(ids: list[int], *, now: dt.datetime, resolver: MapResolver, summary: Counter) -> None:
     txns = _load(ids)
@@ -378,7 +410,10 @@ def _validate_chunk(ids: list[int], *, now: dt.datetime, resolver: MapResolver, 
     verdicts = {t.pk: transaction_check(txn=t, resolver=resolver, originals=originals, now=now) for t in txns}
     accepted = accepted_fingerprints(transaction_ids=list(by_id))
     for txn_id, verdict in verdicts.items():
-        verdict.problems = [p for p in verdict.problems if (txn_id, p.fingerprint) not in accepted]
+        kept = [p for p in verdict.problems if (txn_id, p.fingerprint) not in accepted]
+        if any(p.exc_type == ExceptionType.TAX_DISCREPANCY for p in verdict.problems if p not in kept):
+            _record_tax_adjustment(by_id[txn_id], verdict)
+        verdict.problems = kept
     existing = open_occurrences(transaction_ids=list(by_id))
     problems_apply(
         problems={k: v.problems for k, v in verdicts.items()},

@@ -146,3 +146,6 @@ def test_finance_accepts_a_tax_variance_and_the_sale_posts(estate, login, page):
     assert txn.state == "posted"
     group.refresh_from_db()
     assert (group.status, group.resolution) == ("resolved", "accepted")
+    # Fulfil holds what the customer paid: its own 3.60 VAT plus a 0.03 adjustment line.
+    sale = get_client().read("sale.sale", [txn.fulfil_sale_id], ["tax_amount", "total_amount"])[0]
+    assert (sale["tax_amount"], sale["total_amount"]) == (Decimal("3.60"), Decimal("21.63"))

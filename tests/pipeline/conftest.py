@@ -18,7 +18,7 @@ def till(sandbox):
         def __init__(self):
             self.source, self.estate, self.stores = source, sandbox, stores
 
-        def sell(self, location="loc-oxf", items=(("TEE-CRW-M", 1),), **fields):
+        def sell(self, location="loc-oxf", items=(("TEE-CRW-BLK-M", 1),), **fields):
             from decimal import Decimal
 
             from tests.pipeline.sandbox_catalog import VAT_TITLES

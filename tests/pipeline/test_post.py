@@ -33,9 +33,9 @@ def _sales_in_sandbox(channel_identifier: str) -> list[SandboxRecord]:
 
 
 def test_a_batch_of_sales_posts_once_each_in_a_handful_of_calls(till, fulfil_client):
-    before = _stock(fulfil_client, till.estate, "TEE-CRW-M")
-    txns = [till.sell(items=[("TEE-CRW-M", 1), ("TEE-CRW-S", 2)]) for _ in range(12)]
-    till.sell(location="loc-man", items=[("TEE-CRW-M", 1)])
+    before = _stock(fulfil_client, till.estate, "TEE-CRW-BLK-M")
+    txns = [till.sell(items=[("TEE-CRW-BLK-M", 1), ("TEE-CRW-BLK-S", 2)]) for _ in range(12)]
+    till.sell(location="loc-man", items=[("TEE-CRW-BLK-M", 1)])
     assert till.ready()["ready"] == 13
     summary = inventory_lane_run(client=fulfil_client)
     assert summary["posted"] == 13
@@ -46,7 +46,7 @@ def test_a_batch_of_sales_posts_once_each_in_a_handful_of_calls(till, fulfil_cli
         (sale,) = _sales_in_sandbox(txn.channel_identifier)
         assert sale.data["state"] == "done"
         assert sale.data["warehouse"] == till.estate.warehouses["ST-OXF"]
-    assert _stock(fulfil_client, till.estate, "TEE-CRW-M") == before - 12
+    assert _stock(fulfil_client, till.estate, "TEE-CRW-BLK-M") == before - 12
     # party look-up, create, quote, read, confirm, stock read, process: whatever the batch size.
     calls = PostingAttempt.objects.values("batch_id").distinct().count()
     assert calls <= 7
@@ -56,11 +56,11 @@ def test_a_batch_of_sales_posts_once_each_in_a_handful_of_calls(till, fulfil_cli
 
 
 def test_a_return_posts_negative_lines_linked_to_the_original_at_the_same_store(till, fulfil_client):
-    original = till.sell(items=[("HOOD-ZIP-L", 2)], pos_id="S-100")
+    original = till.sell(items=[("HOOD-ZIP-BLK-L", 2)], pos_id="S-100")
     till.ready()
     inventory_lane_run(client=fulfil_client)
-    after_sale = _stock(fulfil_client, till.estate, "HOOD-ZIP-L")
-    ret = till.sell(items=[("HOOD-ZIP-L", -1)], kind=PosTransaction.Kind.RETURN, original_pos_id="S-100")
+    after_sale = _stock(fulfil_client, till.estate, "HOOD-ZIP-BLK-L")
+    ret = till.sell(items=[("HOOD-ZIP-BLK-L", -1)], kind=PosTransaction.Kind.RETURN, original_pos_id="S-100")
     assert till.ready()["ready"] == 1
     inventory_lane_run(client=fulfil_client)
     ret.refresh_from_db()
@@ -68,14 +68,14 @@ def test_a_return_posts_negative_lines_linked_to_the_original_at_the_same_store(
     assert ret.state == S.POSTED
     (sale,) = _sales_in_sandbox(ret.channel_identifier)
     assert sale.data["origin"] == f"sale.sale,{original.fulfil_sale_id}"
-    assert _stock(fulfil_client, till.estate, "HOOD-ZIP-L") == after_sale + 1
+    assert _stock(fulfil_client, till.estate, "HOOD-ZIP-BLK-L") == after_sale + 1
 
 
 def test_a_refused_record_is_isolated_and_the_rest_of_the_batch_posts(till, fulfil_client):
-    good = [till.sell(items=[("TEE-CRW-M", 1)]) for _ in range(6)]
-    bad = till.sell(items=[("TEE-VNK-L", 1)])
+    good = [till.sell(items=[("TEE-CRW-BLK-M", 1)]) for _ in range(6)]
+    bad = till.sell(items=[("TEE-VNK-BLK-L", 1)])
     till.ready()
-    sandbox_faults_set(user_error_codes=["TEE-VNK-L"])
+    sandbox_faults_set(user_error_codes=["TEE-VNK-BLK-L"])
     summary = inventory_lane_run(client=fulfil_client)
     assert summary["posted"] == 6
     assert summary["rejected"] == 1
@@ -182,7 +182,7 @@ def test_selling_more_than_fulfil_has_on_hand_posts_and_warns(till, fulfil_clien
 
 def test_fulfils_own_tax_is_checked_after_quoting_and_a_difference_is_never_confirmed(till, fulfil_client):
     # Three 10p lines at 5 %: per line (half-even) 0.005 rounds to 0.00; over the order 0.015 → 0.02.
-    tiny = ("TEE-CRW-M", Decimal("1"), Decimal("0.10"), Decimal("0.05"))
+    tiny = ("TEE-CRW-BLK-M", Decimal("1"), Decimal("0.10"), Decimal("0.05"))
     txn = sale(source=till.source, lines=[tiny, tiny, tiny], pos_location_id="loc-oxf")
     assert txn.tax_total == Decimal("0.00")
     sandbox_faults_set(tax_rounding="order")

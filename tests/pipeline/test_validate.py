@@ -234,3 +234,21 @@ def test_requeue_of_many_transactions_uses_a_bounded_number_of_queries(db, djang
     with django_assert_max_num_queries(40):
         summary = transactions_requeue(queryset=PosTransaction.objects.filter(pk__in=[t.pk for t in txns]))
     assert summary["ready"] == 60
+
+
+def test_tax_inclusive_totals_add_up_whether_the_subtotal_includes_tax_or_not(db):
+    estate = mapped_estate()
+    gross = sale(source=estate["source"], taxes_included=True)
+    # Tills that print tax-inclusive prices: line net 12.00 includes 2.00 VAT; subtotal = total.
+    gross.lines.update(unit_price=Decimal("12.00"), net_amount=Decimal("12.00"))
+    PosTransaction.objects.filter(pk=gross.pk).update(subtotal=Decimal("12.00"), total=Decimal("12.00"))
+    net = sale(source=estate["source"], taxes_included=True)
+    net.lines.update(unit_price=Decimal("12.00"), net_amount=Decimal("12.00"))  # subtotal 10.00 + 2.00
+    broken = sale(source=estate["source"], taxes_included=True)
+    broken.lines.update(net_amount=Decimal("12.00"))
+    PosTransaction.objects.filter(pk=broken.pk).update(subtotal=Decimal("12.00"), total=Decimal("14.00"))
+    summary = transactions_validate()
+    assert summary["ready"] == 2
+    assert summary["blocked_by"] == {ExceptionType.MISSING_DATA: 1}
+    gross.refresh_from_db()
+    assert gross.posted_with["lines"][str(gross.lines.get().pk)]["unit_price"] == "10.0000"

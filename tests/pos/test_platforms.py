@@ -75,7 +75,11 @@ def test_shopify_pos_order_and_linked_refund_become_sale_and_return(pos):
     assert ret.tenders.get().amount == Decimal("-17.00")
     # It arrived before its order, so no shop flag said prices include VAT; the refunded money does.
     assert ret.taxes_included
-    assert (ret.subtotal, ret.tax_total, ret.total) == (Decimal("-14.17"), Decimal("-2.83"), Decimal("-17.00"))
+    assert (ret.subtotal, ret.tax_total, ret.total) == (
+        Decimal("-14.17"),
+        Decimal("-2.83"),
+        Decimal("-17.00"),
+    )
 
 
 def test_square_payment_event_fetches_order_with_catalog_skus_and_register(pos):

@@ -7,6 +7,7 @@ import random
 import time
 
 import httpx
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.test import Client, override_settings
 
@@ -20,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--stores", type=int, default=12)
         parser.add_argument("--sales-per-store", type=int, default=6)
         parser.add_argument("--seed", type=int, default=7)
-        parser.add_argument("--url", default="http://127.0.0.1:8000", help="Server that receives webhooks.")
+        parser.add_argument("--url", default=settings.SITE_URL, help="Server that receives webhooks.")
         parser.add_argument("--rate", type=float, default=20.0, help="Deliveries per second (0 = flat out).")
         parser.add_argument(
             "--faults", default=",".join(FAULTS), help=f"Comma list from: {', '.join(FAULTS)}; '' for none."

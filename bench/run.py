@@ -434,7 +434,7 @@ def main() -> int:
         _recreate(f"bench_{path.stem}")
         out, err, seconds = _run(path.stem, [], f"bench_{path.stem}", opts.timeout)
         extra.append(
-            f"### bench/{path.name}\n\n`DATABASE_URL=postgres://… python -m bench.{path.stem}` ({seconds:.0f} s)\n"
+            f"#### bench/{path.name}\n\n`DATABASE_URL=postgres://… python -m bench.{path.stem}` ({seconds:.0f} s)\n"
         )
         extra.append(
             "```\n" + (out.strip() or "(no output)") + (f"\nFAILED: {err}" if err else "") + "\n```\n"

@@ -7,7 +7,6 @@ so a view added tomorrow is walked by these tests the moment it is in a urls.py.
 import re
 
 import pytest
-from django.middleware.csrf import get_token  # noqa: F401  (documents where the token comes from)
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient

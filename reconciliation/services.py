@@ -16,7 +16,7 @@ import zoneinfo
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.services import audit_record
@@ -280,6 +280,20 @@ def _days_point_at(source, day, stores, runs, started_at) -> None:
         changed,
         ["pos_location_name", "current_run", "status", "variance", "unexplained", "stale_since"],
         batch_size=500,
+    )
+
+
+def days_mark_stale(*, keys: set[tuple[int, str, dt.date]]) -> int:
+    """Mark already-reported days stale, in one statement: keys are (source id, store, day) of
+    transactions that just posted. Days with no report yet are left alone (the nightly run covers
+    them). Returns how many days will regenerate."""
+    if not keys:
+        return 0
+    match = Q()
+    for source_id, location, day in keys:
+        match |= Q(source_id=source_id, pos_location_id=location, business_date=day)
+    return ReconciliationDay.objects.filter(match, stale_since__isnull=True).update(
+        stale_since=timezone.now()
     )
 
 

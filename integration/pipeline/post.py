@@ -39,6 +39,7 @@ from integration.pipeline.payload import expected_untaxed, sale_values, walk_in_
 from integration.pipeline.raising import Problem, accepted_fingerprints, problems_open
 from integration.pipeline.validate import QUOTED_TAX_MARKER
 from mappings.models import FulfilProduct
+from reconciliation.services import days_mark_stale
 
 logger = logging.getLogger(__name__)
 S = TransactionState
@@ -389,6 +390,8 @@ class BatchPoster:
                 ],
             )
             occurrences_close(transactions=changed, types=[ExceptionType.SYNC_TIMEOUT])
+            # A late sale for a day finance already has a report for: that report regenerates.
+            days_mark_stale(keys={(t.source_id, t.pos_location_id, t.business_date) for t in changed})
         self.summary["posted"] += len(changed)
 
     def _release(self, txn_id: int, **values) -> bool:

@@ -210,3 +210,23 @@ def finance_user_for_test():
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.create_user(username="fin-accepts")
+
+
+def test_a_late_sale_posting_for_an_already_reported_day_makes_that_report_regenerate(till, fulfil_client):
+    from reconciliation.models import ReconciliationDay
+    from reconciliation.services import reconciliation_generate, stale_days_regenerate
+
+    txn = till.sell(items=[("TEE-CRW-BLK-M", 1)])
+    till.ready()
+    # Finance's report for the day already exists, with the sale still in flight.
+    reconciliation_generate(source=till.source, business_date=txn.business_date, client=fulfil_client)
+    day = ReconciliationDay.objects.get(source=till.source, pos_location_id=txn.pos_location_id)
+    assert day.stale_since is None
+
+    assert inventory_lane_run(client=fulfil_client)["posted"] == 1
+    day.refresh_from_db()
+    assert day.stale_since is not None
+    stale_days_regenerate(client=fulfil_client)
+    day.refresh_from_db()
+    assert day.stale_since is None
+    assert day.status == "balanced"

@@ -54,6 +54,11 @@ def walk_in_parties(*, client, txns: list[PosTransaction], record_call) -> dict[
     return found
 
 
+def walk_in_forget(*, client, code: str) -> bool:
+    """Drop a cached walk-in party id (Fulfil no longer knows it). True if one was cached."""
+    return bool(cache.delete(_cache_key(client, code)))
+
+
 def sale_values(txn: PosTransaction, *, party_id: int) -> dict:
     plan = txn.posted_with
     warehouse = plan["warehouse"]

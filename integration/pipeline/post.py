@@ -35,7 +35,13 @@ from integration.fulfil.errors import FulfilError, OutcomeUnknown, RateLimited, 
 from integration.models import PostingAttempt, PosTransaction, TransactionState
 from integration.pipeline.claims import Claim, claims_release_stale, retry_delay, transactions_claim
 from integration.pipeline.money import money
-from integration.pipeline.payload import expected_untaxed, sale_values, walk_in_code, walk_in_parties
+from integration.pipeline.payload import (
+    expected_untaxed,
+    sale_values,
+    walk_in_code,
+    walk_in_forget,
+    walk_in_parties,
+)
 from integration.pipeline.raising import Problem, accepted_fingerprints, problems_open
 from integration.pipeline.validate import QUOTED_TAX_MARKER
 from mappings.models import FulfilProduct
@@ -404,6 +410,15 @@ class BatchPoster:
 
     def _refused(self, txn_id: int, operation: str, exc: UserError) -> None:
         """Fulfil refused this one record. If it already holds the sale, that explains it."""
+        if operation == "create" and "party.party" in exc.message:
+            txn = self.txns[txn_id]
+            if walk_in_forget(client=self.client, code=walk_in_code(txn)):
+                # The walk-in party id we cached is gone from Fulfil: look it up afresh on the next run.
+                self._release(
+                    txn_id, state=S.RETRY_WAIT, next_attempt_at=timezone.now(), last_error=exc.message
+                )
+                self.summary["retry_wait"] += 1
+                return
         if operation == "create":
             txn = self.txns[txn_id]
             try:

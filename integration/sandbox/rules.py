@@ -61,6 +61,11 @@ class SaleRules:
             and SandboxRecord.objects.filter(model=model, channel_identifier=identifier).exists()
         ):
             raise SandboxUserError(duplicate_message(model, identifier))
+        # Like Fulfil's foreign keys: a many-to-one must name a record that exists (a walk-in party
+        # deleted in Fulfil makes every sale that still names it fail, which the engine must handle).
+        for name, fld in MODELS[model].fields.items():
+            if fld.type == "many2one" and fld.relation and data.get(name) not in (None, "", False):
+                self.get(fld.relation, int(data[name]))
         if model == "sale.line":
             self._require_draft_sale(data.get("sale"))
             self._check_product_allowed(data.get("product"))

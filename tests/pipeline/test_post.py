@@ -230,3 +230,22 @@ def test_a_late_sale_posting_for_an_already_reported_day_makes_that_report_regen
     day.refresh_from_db()
     assert day.stale_since is None
     assert day.status == "balanced"
+
+
+def test_a_cached_walk_in_party_fulfil_no_longer_has_is_looked_up_again_not_left_rejecting_sales(
+    till, fulfil_client
+):
+    from integration.pipeline.payload import _cache_key
+
+    # Fulfil's walk-in party for Oxford Street was deleted or renumbered since we cached its id.
+    cache.set(_cache_key(fulfil_client, "WALKIN-ST-OXF"), 999_999, 3600)
+    txn = till.sell(items=[("TEE-CRW-BLK-M", 1)])
+    till.ready()
+    summary = inventory_lane_run(client=fulfil_client)
+    txn.refresh_from_db()
+    # Fulfil refused the stale party; the id was forgotten, looked up afresh and the sale posted.
+    assert summary.get("rejected", 0) == 0
+    assert summary["retry_wait"] == 1
+    assert txn.state == S.POSTED
+    assert PostingAttempt.objects.filter(transaction=txn, error__contains="party.party").exists()
+    assert not ExceptionGroup.objects.filter(type=ExceptionType.FULFIL_REJECTED).exists()

@@ -110,11 +110,15 @@ def exception_raise(
     group.last_seen = now
     if context:
         group.context = {**group.context, **context}
-    _refresh_counters(group)
+    exception_group_counters_refresh(group=group)
     return occurrence
 
 
-def _refresh_counters(group: ExceptionGroup) -> None:
+def exception_group_counters_refresh(*, group: ExceptionGroup) -> None:
+    """Recount a group's open transactions, money at risk and stores; resolve it when none is left.
+
+    Called after every occurrence change, including the engine's bulk writes.
+    """
     open_txns = PosTransaction.objects.filter(exceptions__group=group, exceptions__is_open=True)
     agg = open_txns.aggregate(n=Count("id", distinct=True), money=Sum(Abs("total")))
     group.open_count = agg["n"] or 0
@@ -152,7 +156,7 @@ def occurrences_close(
     for affected in ExceptionGroup.objects.select_for_update().filter(id__in=group_ids):
         if resolution and affected.status == ExceptionGroup.Status.OPEN:
             affected.resolution = resolution
-        _refresh_counters(affected)
+        exception_group_counters_refresh(group=affected)
     return closed
 
 
@@ -260,8 +264,3 @@ def exception_groups_wake() -> int:
         exception_group_reopen(group=group, actor=None, note="Snooze ended.")
         woken += 1
     return woken
-
-
-def exception_group_counters_refresh(*, group: ExceptionGroup) -> None:
-    """Recount a group after occurrences were written in bulk (the engine's validator does that)."""
-    _refresh_counters(group)

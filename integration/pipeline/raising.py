@@ -13,6 +13,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from exceptions.models import ExceptionGroup, ExceptionOccurrence
@@ -77,15 +78,24 @@ def accepted_fingerprints(*, transaction_ids: list[int]) -> set[tuple[int, str]]
     return set(rows)
 
 
-def open_occurrences(*, transaction_ids: list[int]) -> dict[int, list[tuple[int, str, str]]]:
-    """Per transaction: (occurrence id, fingerprint, type) of every open occurrence."""
+def occurrences_known(
+    *, transaction_ids: list[int]
+) -> tuple[dict[int, list[tuple[int, str, str]]], set[tuple[int, str]]]:
+    """Per transaction, (occurrence id, fingerprint, type) of every open occurrence; and the
+    `accepted_fingerprints` pairs — one query, validation needs both."""
     found: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
-    rows = ExceptionOccurrence.objects.filter(transaction_id__in=transaction_ids, is_open=True).values_list(
-        "id", "transaction_id", "group__fingerprint", "group__type"
+    accepted: set[tuple[int, str]] = set()
+    rows = (
+        ExceptionOccurrence.objects.filter(transaction_id__in=transaction_ids)
+        .filter(Q(is_open=True) | Q(group__resolution__in=ACCEPTING_RESOLUTIONS))
+        .values_list("id", "transaction_id", "is_open", "group__fingerprint", "group__type")
     )
-    for occ_id, txn_id, fingerprint, exc_type in rows:
-        found[txn_id].append((occ_id, fingerprint, exc_type))
-    return found
+    for occ_id, txn_id, is_open, fingerprint, exc_type in rows:
+        if is_open:
+            found[txn_id].append((occ_id, fingerprint, exc_type))
+        else:
+            accepted.add((txn_id, fingerprint))
+    return found, accepted
 
 
 @transaction.atomic

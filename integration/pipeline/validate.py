@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.services import audit_record
 from exceptions.models import ExceptionType
 from exceptions.services import BLOCKING_TYPES, exception_fingerprint
-from integration.models import LineTax, PosSource, PosTransaction, PosTransactionLine, TransactionState
+from integration.models import PosSource, PosTransaction, PosTransactionLine, TransactionState
 from integration.pipeline.money import (
     fulfil_line_amount,
     fulfil_line_tax,
@@ -35,9 +35,8 @@ from integration.pipeline.money import (
 )
 from integration.pipeline.raising import (
     Problem,
-    accepted_fingerprints,
     group_counters_deferred,
-    open_occurrences,
+    occurrences_known,
     problems_apply,
 )
 from integration.pipeline.resolve import MapResolver
@@ -94,6 +93,7 @@ KNOWN_CURRENCIES = frozenset(
     ]
 )
 CHUNK = 500
+CHUNK_IN_TRANSACTION = 2000
 
 
 @dataclass(slots=True)
@@ -130,25 +130,20 @@ LINE_FIELDS = (
 
 
 def lines_for(txn_ids: list[int]) -> dict[int, list[LineRow]]:
-    """Per transaction, its lines in POS order with their taxes: two queries whatever the count."""
+    """Per transaction, its lines in POS order with their taxes: one query whatever the count."""
     by_txn: dict[int, list[LineRow]] = {txn_id: [] for txn_id in txn_ids}
-    by_pk: dict[int, LineRow] = {}
+    last: LineRow | None = None
     rows = (
         PosTransactionLine.objects.filter(transaction_id__in=txn_ids)
-        .order_by("transaction_id", "sequence", "id")
-        .values_list("transaction_id", *LINE_FIELDS)
+        .order_by("transaction_id", "sequence", "id", "taxes__title", "taxes__id")
+        .values_list("transaction_id", *LINE_FIELDS, "taxes__title", "taxes__rate")
     )
-    for txn_id, *values in rows:
-        line = LineRow(*values)
-        by_txn[txn_id].append(line)
-        by_pk[line.pk] = line
-    taxes = (
-        LineTax.objects.filter(line__transaction_id__in=txn_ids)
-        .order_by("line_id", "title", "id")
-        .values_list("line_id", "title", "rate")
-    )
-    for line_pk, title, rate in taxes:
-        by_pk[line_pk].taxes.append((title, rate))
+    for txn_id, *values, tax_title, tax_rate in rows:  # one row per (line, tax); a line without tax once
+        if last is None or last.pk != values[0]:
+            last = LineRow(*values)
+            by_txn[txn_id].append(last)
+        if tax_title is not None:
+            last.taxes.append((tax_title, tax_rate))
     return by_txn
 
 
@@ -479,13 +474,12 @@ def _validate_chunk(ids: list[int], *, now: dt.datetime, resolver: MapResolver, 
         t.pk: transaction_check(txn=t, lines=lines[t.pk], resolver=resolver, originals=originals, now=now)
         for t in txns
     }
-    accepted = accepted_fingerprints(transaction_ids=list(by_id))
+    existing, accepted = occurrences_known(transaction_ids=list(by_id))
     for txn_id, verdict in verdicts.items():
         kept = [p for p in verdict.problems if (txn_id, p.fingerprint) not in accepted]
         if any(p.exc_type == ExceptionType.TAX_DISCREPANCY for p in verdict.problems if p not in kept):
             _record_tax_adjustment(by_id[txn_id], verdict)
         verdict.problems = kept
-    existing = open_occurrences(transaction_ids=list(by_id))
     problems_apply(
         problems={k: v.problems for k, v in verdicts.items()},
         transactions=by_id,
@@ -511,7 +505,7 @@ def _blocking_after(existing, verdicts: dict[int, Verdict]) -> dict[int, list[st
 
 
 def _write_states(txns, lines: dict[int, list[LineRow]], verdicts, still_blocking, summary: Counter) -> None:
-    changed_lines: dict[int, int | None] = {}  # line id -> the Fulfil product it posts as
+    changed_lines: dict[int, int | None] = {}  # line id -> the Fulfil product it resolves to
     for txn in txns:
         verdict = verdicts[txn.pk]
         if verdict.original_id and txn.original_id is None:
@@ -529,11 +523,14 @@ def _write_states(txns, lines: dict[int, list[LineRow]], verdicts, still_blockin
             txn.posted_with, txn.fulfil_warehouse_id = verdict.posted_with, verdict.warehouse_id
             txn.last_error = ""
             summary["ready"] += 1
-            for line in lines[txn.pk]:
-                product = verdict.line_products.get(line.pk)
-                if product != line.fulfil_product_id:
-                    line.fulfil_product_id = product
-                    changed_lines[line.pk] = product
+        # Every verdict records what each line resolves to, blocked or not: the transaction page
+        # shows it while something else (the store, a tax) still blocks the sale, and fixing that
+        # other thing later rewrites only the lines whose product changed meanwhile.
+        for line in lines[txn.pk]:
+            product = verdict.line_products.get(line.pk)
+            if product != line.fulfil_product_id:
+                line.fulfil_product_id = product
+                changed_lines[line.pk] = product
     _states_write(txns)
     _line_products_write(changed_lines)
 
@@ -628,9 +625,13 @@ def transactions_validate(
     resolver, summary = MapResolver(), Counter()
     # Inside a caller's transaction (a fix and its requeue) every chunk commits together anyway, so
     # each exception group touched is recounted once at the end, not once per chunk.
-    with group_counters_deferred(enabled=connection.in_atomic_block):
-        for start in range(0, len(ids), CHUNK):
-            _validate_chunk(ids[start : start + CHUNK], now=now, resolver=resolver, summary=summary)
+    one_transaction = connection.in_atomic_block
+    # Chunks commit one by one when nobody holds a transaction (the engine's runs: short locks);
+    # inside one, their size only trades memory for fewer round trips.
+    size = CHUNK_IN_TRANSACTION if one_transaction else CHUNK
+    with group_counters_deferred(enabled=one_transaction):
+        for start in range(0, len(ids), size):
+            _validate_chunk(ids[start : start + size], now=now, resolver=resolver, summary=summary)
     return _summary(summary)
 
 

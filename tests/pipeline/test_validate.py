@@ -68,6 +68,55 @@ def test_requeue_after_mapping_the_store_releases_the_group(db, ops_user):
     assert (group.status, group.resolution, group.open_count) == ("resolved", "auto", 0)
 
 
+def test_a_blocked_sale_still_records_what_its_lines_resolve_to(db, ops_user):
+    estate = mapped_estate()
+    txn = sale(
+        source=estate["source"],
+        pos_location_id="loc-leeds",
+        lines=(
+            ("TSHIRT-BLK-M", Decimal("1"), Decimal("10.00")),
+            ("NOT-IN-CATALOG", Decimal("1"), Decimal("5")),
+        ),
+    )
+    transactions_validate()
+    products = dict(txn.lines.values_list("sku", "fulfil_product_id"))
+    assert products == {"TSHIRT-BLK-M": 501, "NOT-IN-CATALOG": None}
+    assert _open_types(txn) == {ExceptionType.UNMAPPED_LOCATION, ExceptionType.SKU_MISMATCH}
+
+
+def test_a_requeue_inside_one_transaction_recounts_each_group_once_and_right(db, ops_user, monkeypatch):
+    """The workbench's fix runs the requeue inside its own transaction: counters are recounted at
+    the end, over several chunks, and must come out as if they had been kept up chunk by chunk."""
+    from django.db import transaction
+
+    from integration.pipeline import validate
+
+    monkeypatch.setattr(validate, "CHUNK_IN_TRANSACTION", 4)
+    estate = mapped_estate()
+    clean = [sale(source=estate["source"], pos_location_id="loc-leeds") for _ in range(7)]
+    stuck = [
+        sale(
+            source=estate["source"],
+            pos_location_id="loc-leeds",
+            lines=(("NOPE", Decimal("1"), Decimal("3")),),
+        )
+        for _ in range(3)
+    ]
+    transactions_validate()
+    store = ExceptionGroup.objects.get(type=ExceptionType.UNMAPPED_LOCATION)
+    sku = ExceptionGroup.objects.get(type=ExceptionType.SKU_MISMATCH)
+    assert (store.open_count, sku.open_count) == (10, 3)
+    map_store(source=estate["source"], pos_location_id="loc-leeds", warehouse=estate["warehouse"])
+    with transaction.atomic():
+        summary = transactions_requeue(transactions=clean + stuck, actor=ops_user)
+    assert (summary["ready"], summary["blocked"]) == (7, 3)
+    store.refresh_from_db()
+    sku.refresh_from_db()
+    assert (store.status, store.resolution, store.open_count, store.stores) == ("resolved", "auto", 0, [])
+    assert (sku.status, sku.open_count) == ("open", 3)
+    assert sku.money_at_risk == sum(t.total for t in stuck)
+
+
 def test_unknown_sku_inactive_product_and_custom_sale_lines_are_sku_mismatches(db, settings):
     estate = mapped_estate()
     unknown = sale(source=estate["source"], lines=[("NOPE-1", Decimal("1"), Decimal("5.00"))])

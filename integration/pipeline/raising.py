@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.db import transaction
 from django.db.models import Q
@@ -78,21 +79,28 @@ def accepted_fingerprints(*, transaction_ids: list[int]) -> set[tuple[int, str]]
     return set(rows)
 
 
-def occurrences_known(
-    *, transaction_ids: list[int]
-) -> tuple[dict[int, list[tuple[int, str, str]]], set[tuple[int, str]]]:
-    """Per transaction, (occurrence id, fingerprint, type) of every open occurrence; and the
+class Open(NamedTuple):
+    """An open occurrence, as validation sees it."""
+
+    id: int
+    fingerprint: str
+    type: str
+    group_id: int
+
+
+def occurrences_known(*, transaction_ids: list[int]) -> tuple[dict[int, list[Open]], set[tuple[int, str]]]:
+    """Per transaction, every open occurrence; and the
     `accepted_fingerprints` pairs — one query, validation needs both."""
-    found: dict[int, list[tuple[int, str, str]]] = defaultdict(list)
+    found: dict[int, list[Open]] = defaultdict(list)
     accepted: set[tuple[int, str]] = set()
     rows = (
         ExceptionOccurrence.objects.filter(transaction_id__in=transaction_ids)
         .filter(Q(is_open=True) | Q(group__resolution__in=ACCEPTING_RESOLUTIONS))
-        .values_list("id", "transaction_id", "is_open", "group__fingerprint", "group__type")
+        .values_list("id", "transaction_id", "is_open", "group__fingerprint", "group__type", "group_id")
     )
-    for occ_id, txn_id, is_open, fingerprint, exc_type in rows:
+    for occ_id, txn_id, is_open, fingerprint, exc_type, group_id in rows:
         if is_open:
-            found[txn_id].append((occ_id, fingerprint, exc_type))
+            found[txn_id].append(Open(occ_id, fingerprint, exc_type, group_id))
         else:
             accepted.add((txn_id, fingerprint))
     return found, accepted
@@ -104,27 +112,29 @@ def problems_apply(
     problems: dict[int, list[Problem]],
     transactions: dict[int, PosTransaction],
     owned: Callable[[str, str], bool],
-    existing: dict[int, list[tuple[int, str, str]]],
+    existing: dict[int, list[Open]],
 ) -> None:
     """Make each transaction's open occurrences that `owned(fingerprint, type)` equal `problems[txn_id]`.
 
     Occurrences the caller does not own (raised by the poster, or by ingestion) are left alone.
     """
     to_open: dict[str, list[tuple[int, Problem]]] = defaultdict(list)
-    to_close: list[int] = []
+    to_close: list[Open] = []
     for txn_id, found in problems.items():
         wanted = {p.fingerprint for p in found}
-        already = {fp for _occ, fp, _t in existing.get(txn_id, [])}
+        already = {occ.fingerprint for occ in existing.get(txn_id, [])}
         for problem in found:
             if problem.fingerprint not in already:
                 to_open[problem.fingerprint].append((txn_id, problem))
         to_close.extend(
-            occ for occ, fp, exc_type in existing.get(txn_id, []) if owned(fp, exc_type) and fp not in wanted
+            occ
+            for occ in existing.get(txn_id, [])
+            if owned(occ.fingerprint, occ.type) and occ.fingerprint not in wanted
         )
     for fingerprint, items in to_open.items():
         _open_many(fingerprint=fingerprint, items=items, transactions=transactions)
     if to_close:
-        _close_many(occurrence_ids=to_close)
+        _close_many(to_close)
 
 
 def _open_many(*, fingerprint: str, items: list[tuple[int, Problem]], transactions) -> None:
@@ -151,11 +161,9 @@ def _open_many(*, fingerprint: str, items: list[tuple[int, Problem]], transactio
     _recount(group)
 
 
-def _close_many(*, occurrence_ids: list[int]) -> None:
-    group_ids = set(
-        ExceptionOccurrence.objects.filter(id__in=occurrence_ids).values_list("group_id", flat=True)
-    )
-    ExceptionOccurrence.objects.filter(id__in=occurrence_ids, is_open=True).update(
+def _close_many(occurrences: list[Open]) -> None:
+    group_ids = {occ.group_id for occ in occurrences}
+    ExceptionOccurrence.objects.filter(id__in=[occ.id for occ in occurrences], is_open=True).update(
         is_open=False, resolved_at=timezone.now()
     )
     # A group left with nothing open resolves itself as "auto" inside the counter refresh.

@@ -11,6 +11,7 @@ open, fixed ones close. Then the state follows:
 """
 
 import datetime as dt
+import functools
 import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -318,7 +319,7 @@ def _check_lines(txn, lines, resolver: MapResolver, verdict: Verdict) -> list[Pr
             )
         rates, tax_ids = [], []
         for title, rate in line.taxes:
-            label = f"{title} {_percent(rate)}%"
+            label = _tax_label(title, rate)
             tax_labels.add(label)
             mapped = resolver.tax(source=txn.source, title=title, rate=rate, day=txn.business_date)
             if mapped is None:
@@ -366,6 +367,12 @@ def _check_lines(txn, lines, resolver: MapResolver, verdict: Verdict) -> list[Pr
             )
         )
     return found
+
+
+@functools.lru_cache(maxsize=1024)
+def _tax_label(title: str, rate: Decimal) -> str:
+    """'VAT 20%': a handful of distinct (title, rate) pairs behind every line of a run."""
+    return f"{title} {_percent(rate)}%"
 
 
 def _percent(rate: Decimal) -> str:
@@ -444,14 +451,17 @@ def _originals_for(txns: list[PosTransaction]) -> dict:
 def _load(ids: list[int]) -> list[PosTransaction]:
     txns = list(
         PosTransaction.objects.select_for_update(of=("self",), skip_locked=True)
-        .select_related("original")
         .filter(id__in=ids, state__in=VALIDATABLE_STATES)
         .order_by("id")
     )
-    # A handful of sources for thousands of transactions: one instance each, not one per row.
+    # A handful of sources for thousands of transactions: one instance each, not one per row; and
+    # the originals of the few returns that have one, in one query rather than a join for every row.
     sources = PosSource.objects.in_bulk({t.source_id for t in txns})
+    originals = PosTransaction.objects.in_bulk({t.original_id for t in txns if t.original_id})
     for txn in txns:
         txn.source = sources[txn.source_id]
+        if txn.original_id in originals:
+            txn.original = originals[txn.original_id]
     return txns
 
 
@@ -496,9 +506,9 @@ def _blocking_after(existing, verdicts: dict[int, Verdict]) -> dict[int, list[st
     for txn_id, verdict in verdicts.items():
         types = [p.exc_type for p in verdict.problems if p.exc_type in BLOCKING_TYPES]
         types += [
-            exc_type
-            for _occ, fp, exc_type in existing.get(txn_id, [])
-            if exc_type in BLOCKING_TYPES and not _owned(fp, exc_type)
+            occ.type
+            for occ in existing.get(txn_id, [])
+            if occ.type in BLOCKING_TYPES and not _owned(occ.fingerprint, occ.type)
         ]
         result[txn_id] = sorted(set(types))
     return result

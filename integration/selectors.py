@@ -108,10 +108,16 @@ def quarantine_list(
 
 
 def transaction_related(*, txn: PosTransaction) -> dict:
-    """Exceptions and posting attempts shown beside a transaction."""
+    """Exceptions, posting attempts and each line's Fulfil product, shown beside a transaction."""
     from exceptions.models import ExceptionOccurrence
+    from mappings.models import FulfilProduct
 
+    lines = list(txn.lines.all())
+    products = FulfilProduct.objects.in_bulk(
+        {line.fulfil_product_id for line in lines if line.fulfil_product_id}, field_name="fulfil_id"
+    )
     return {
+        "lines": [(line, products.get(line.fulfil_product_id)) for line in lines],
         "occurrences": ExceptionOccurrence.objects.filter(transaction=txn)
         .select_related("group")
         .order_by("-id")[:50],

@@ -84,6 +84,23 @@ def test_a_blocked_sale_still_records_what_its_lines_resolve_to(db, ops_user):
     assert _open_types(txn) == {ExceptionType.UNMAPPED_LOCATION, ExceptionType.SKU_MISMATCH}
 
 
+def test_the_transaction_page_shows_what_each_line_resolves_to(db, ops_client):
+    estate = mapped_estate()
+    txn = sale(
+        source=estate["source"],
+        pos_location_id="loc-leeds",
+        lines=(
+            ("TSHIRT-BLK-M", Decimal("1"), Decimal("10.00")),
+            ("NOT-IN-CATALOG", Decimal("1"), Decimal("5")),
+        ),
+    )
+    transactions_validate()
+    page = ops_client.get(f"/transactions/{txn.pk}/").content.decode()
+    product = FulfilProduct.objects.get(fulfil_id=501)
+    assert f"<code>{product.code}</code> {product.name}" in page
+    assert "not resolved" in page
+
+
 def test_a_requeue_inside_one_transaction_recounts_each_group_once_and_right(db, ops_user, monkeypatch):
     """The workbench's fix runs the requeue inside its own transaction: counters are recounted at
     the end, over several chunks, and must come out as if they had been kept up chunk by chunk."""

@@ -8,6 +8,7 @@ and it can be read (and tested) without a database or an API. The services load 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections import defaultdict
 from collections.abc import Collection
 from decimal import Decimal
@@ -297,14 +298,60 @@ def _settle_fast(
     return matched, odd
 
 
+class Settler:
+    """`_settle_fast`, page by page as Fulfil's rows arrive (on the reading threads), once the tills'
+    signatures are known: pages that come earlier wait in a backlog until `begin`."""
+
+    def __init__(self, store_warehouses: dict[str, int | None], business_date: str) -> None:
+        self.store_of_warehouse = {wh: store for store, wh in store_warehouses.items() if wh}
+        self.business_date = business_date
+        self.signatures: dict[str, str] | None = None
+        self._backlog: list[list[dict]] = []
+        self._parts: list[tuple[dict[str, dict], list[dict]]] = []
+        self._lock = threading.Lock()
+
+    def offer(self, rows: list[dict]) -> None:
+        with self._lock:
+            if self.signatures is None:
+                self._backlog.append(rows)
+                return
+        self._settle(rows)
+
+    def begin(self, signatures: dict[str, str]) -> None:
+        with self._lock:
+            self.signatures = signatures
+            backlog, self._backlog = self._backlog, []
+        for rows in backlog:
+            self._settle(rows)
+
+    def _settle(self, rows: list[dict]) -> None:
+        part = _settle_fast(rows, self.signatures, self.store_of_warehouse, self.business_date)
+        with self._lock:
+            self._parts.append(part)
+
+    def result(self) -> tuple[dict[str, dict], list[dict]]:
+        """Every row offered, settled or not. A second sale under a settled id (from another page)
+        joins the unsettled: its transaction is then compared in full, the first sale with it."""
+        matched: dict[str, dict] = {}
+        odd: list[dict] = []
+        for part_matched, part_odd in self._parts:
+            odd += part_odd
+            if matched.keys() & part_matched.keys():
+                odd += [sale for cid, sale in part_matched.items() if cid in matched]
+                part_matched = {cid: sale for cid, sale in part_matched.items() if cid not in matched}
+            matched.update(part_matched)
+        return matched, odd
+
+
 def compare_day(
     *,
     pos: PosDay,
-    sales: list[dict],
+    sales: list[dict] = (),
     store_warehouses: dict[str, int | None],
     business_date: str,
     blocked_ids: set[int] = frozenset(),
     pos_extra: dict[str, dict] | None = None,
+    settled: tuple[dict[str, dict], list[dict]] | None = None,
 ) -> dict[str, StoreResult]:
     """Compare each store's till transactions with what Fulfil holds at its warehouse.
 
@@ -318,9 +365,9 @@ def compare_day(
     """
     pos_extra = pos_extra or {}
     store_of_warehouse = {wh: store for store, wh in store_warehouses.items() if wh}
-    if len({sale["id"] for sale in sales}) != len(sales):
-        sales = list({sale["id"]: sale for sale in sales}.values())
-    matched, odd = _settle_fast(sales, pos.signatures, store_of_warehouse, business_date)
+    if settled is None:
+        settled = _settle_fast(list(sales), pos.signatures, store_of_warehouse, business_date)
+    matched, odd = settled
     odd_sales = [FulfilSale.from_api(sale) for sale in odd]
     aliases = _link_aliases(odd_sales, pos.signatures, pos.lookup)
     involved = {sale.channel_identifier for sale in odd_sales if sale.channel_identifier in pos.signatures}
@@ -328,7 +375,8 @@ def compare_day(
     involved.update(pos.signatures.keys() - matched.keys())
     # A transaction compared in full takes every sale of its own with it.
     odd_sales += [FulfilSale.from_api(matched.pop(cid)) for cid in involved if cid in matched]
-    odd_sales.sort(key=lambda sale: sale.id)  # the same order however many threads read them
+    # One sale read twice counts once; the same order however many threads read them.
+    odd_sales = sorted({sale.id: sale for sale in odd_sales}.values(), key=lambda sale: sale.id)
     pos_rows = pos.lookup.rows(involved)
     return _compare_in_full(
         pos=pos,

@@ -51,8 +51,18 @@ class ReadCancelled(Exception):
 
 
 class FulfilReader:
-    def __init__(self, client: FulfilClient, *, page_size: int = MAX_PAGE, concurrency: int = 1) -> None:
+    def __init__(
+        self,
+        client: FulfilClient,
+        *,
+        page_size: int = MAX_PAGE,
+        concurrency: int = 1,
+        sales_sink: Callable[[list[dict]], None] | None = None,
+    ) -> None:
+        """`sales_sink`: when given, each page of sales goes to it as it arrives (on the thread that
+        read it) and the sales_* methods return nothing; otherwise they return the rows."""
         self.client = client
+        self.sales_sink = sales_sink
         self.page_size = page_size
         # The in-process sandbox answers on the caller's own database connection (inside its
         # transaction, in tests): another thread would not see what it holds, so read it serially.
@@ -81,7 +91,10 @@ class FulfilReader:
             )
             with self._lock:
                 self.calls += 1
-            yield from page
+            if model == "sale.sale" and self.sales_sink is not None:
+                self.sales_sink(page)
+            else:
+                yield from page
             if len(page) < self.page_size:
                 return
             last_id = int(max(map(_ID, page)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from decimal import Decimal
 
 from django.db import connection
@@ -58,15 +58,23 @@ def stores_for(*, source: PosSource, day: dt.date, only: list[str] | None = None
     return stores
 
 
-def load(*, source: PosSource, day: dt.date, stores: list[str] | None) -> PosData:
+def load(
+    *,
+    source: PosSource,
+    day: dt.date,
+    stores: list[str] | None,
+    on_signatures: Callable[[dict[str, str]], None] | None = None,
+) -> PosData:
+    """`on_signatures` hears the signatures as soon as they are read, before the sums (the Fulfil
+    side can start settling while the database adds up)."""
     txns = PosTransaction.objects.filter(_of_day(source, day, stores))
     prefix = f"{source.code}:"
+    signatures = _signatures(txns, prefix)
+    if on_signatures:
+        on_signatures(signatures)
     totals, negatives = _store_totals(txns)
     pos_day = PosDay(
-        signatures=_signatures(txns, prefix),
-        totals=totals,
-        negatives=negatives,
-        lookup=TillLookup(txns, prefix),
+        signatures=signatures, totals=totals, negatives=negatives, lookup=TillLookup(txns, prefix)
     )
     not_posted = txns.filter(state__in=NOT_POSTED)
     group_of = dict(

@@ -23,7 +23,7 @@ from django.utils import timezone
 from accounts.services import audit_record
 from integration.models import PosSource
 from reconciliation import pos_side
-from reconciliation.compare import ZERO, StoreResult, compare_day, line_status
+from reconciliation.compare import ZERO, Settler, StoreResult, compare_day, line_status
 from reconciliation.fulfil_side import FulfilReader
 from reconciliation.models import (
     DayStatus,
@@ -86,23 +86,35 @@ def _generate(source, business_date, pos_location_ids, trigger, actor, client) -
     partial = bool(pos_location_ids)
     stores = pos_side.stores_for(source=source, day=business_date, only=pos_location_ids)
     warehouses = {store: info.warehouse_id for store, info in stores.items()}
-    reader = FulfilReader(client or _client(), concurrency=settings.RECONCILIATION_FULFIL_CONCURRENCY)
-    # Fulfil is read on its own threads while this one reads the tills from the database.
+    # Fulfil is read on its own threads while this one reads the tills from the database; each page
+    # of sales is settled against the tills' signatures on the thread that read it.
+    settler = Settler(warehouses, business_date.isoformat())
+    reader = FulfilReader(
+        client or _client(),
+        concurrency=settings.RECONCILIATION_FULFIL_CONCURRENCY,
+        sales_sink=settler.offer,
+    )
     reading = reader.start(_fulfil_jobs(reader, source, business_date, warehouses, partial=partial))
     phases = {"setup": time.monotonic() - started}
-    pos = pos_side.load(source=source, day=business_date, stores=list(stores) if partial else None)
+    pos = pos_side.load(
+        source=source,
+        day=business_date,
+        stores=list(stores) if partial else None,
+        on_signatures=settler.begin,
+    )
     phases["pos"] = time.monotonic() - started - sum(phases.values())
     error = ""
     try:
-        sales, payments = _fulfil_results(reader, reading, pos, warehouses, partial=partial)
+        payments = _fulfil_results(reader, reading, pos, warehouses, partial=partial)
+        settled = settler.result()
     except Exception as exc:  # any failure reading Fulfil becomes a visible failed run
         logger.exception("reconciliation: reading Fulfil failed for %s %s", source.code, business_date)
-        sales, payments, error = [], {}, f"{type(exc).__name__}: {exc}"
+        settled, payments, error = ({}, []), {}, f"{type(exc).__name__}: {exc}"
     phases["fulfil_wait"] = time.monotonic() - started - sum(phases.values())
     phases["fulfil_read"] = reading.seconds  # overlaps "pos" when read on threads
     results = compare_day(
         pos=pos.day,
-        sales=sales,
+        settled=settled,
         store_warehouses=warehouses,
         business_date=business_date.isoformat(),
         blocked_ids=set(pos.group_of),
@@ -148,13 +160,13 @@ def _fulfil_jobs(reader, source, day, warehouses, *, partial: bool) -> list:
     return jobs
 
 
-def _fulfil_results(reader, reading, pos, warehouses, *, partial: bool):
-    *sale_parts, payments = reading.results()
-    sales = [sale for part in sale_parts for sale in part]
+def _fulfil_results(reader, reading, pos, warehouses, *, partial: bool) -> dict[str, list[dict]]:
+    """Wait for the read (its sales went to the reader's sink); the payments it found."""
+    *_sales, payments = reading.results()
     if partial:  # a few stores: their own transactions, wherever (and whenever) Fulfil holds them
         warehouse_ids = [wh for wh in warehouses.values() if wh]
-        sales += reader.strays_by_identifier(sorted(pos.day.signatures), warehouse_ids)
-    return sales, payments
+        reader.strays_by_identifier(sorted(pos.day.signatures), warehouse_ids)
+    return payments
 
 
 def _tender_lines(source, day, stores, pos_tenders, payments) -> dict[str, list[dict]]:

@@ -33,7 +33,7 @@ def live_shop(live_sandbox):
 
 @pytest.fixture
 def client(live_sandbox):
-    client = get_client(read_timeout=10.0, max_read_retries=0)
+    client = get_client(read_timeout=10.0)
     yield client
     client.close()
 
@@ -113,12 +113,13 @@ def test_a_day_read_on_threads_reports_what_a_serial_read_does_planted_faults_in
     assert {run.pos_location_id: run.status for run in threaded.runs}[OXFORD] == DayStatus.UNEXPLAINED
 
 
-def test_a_failing_page_on_any_thread_fails_the_run_visibly(live_shop, live_sandbox, client, settings):
+def test_a_failing_page_on_any_thread_fails_the_run_visibly(live_shop, live_sandbox, settings):
     till(live_shop)
     settings.RECONCILIATION_FULFIL_CONCURRENCY = 4
     sandbox_faults_set(server_error_share=1)
 
-    result = reconciliation_generate(source=live_shop, business_date=DAY, client=client)
+    with get_client(read_timeout=10.0, max_read_retries=0) as client:  # no waiting out the retries
+        result = reconciliation_generate(source=live_shop, business_date=DAY, client=client)
 
     assert {run.status for run in result.runs} == {DayStatus.FAILED}
     assert all("Error" in run.error for run in result.runs)

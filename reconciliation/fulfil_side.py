@@ -186,6 +186,12 @@ class Reading:
             # The shared rate limiter may have opened a database connection (database cache) here.
             connections.close_all()
 
+    def cancel(self) -> None:
+        """The caller gave up (its own side failed): stop the jobs at their next page and wait."""
+        self.reader._stop.set()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
     def results(self) -> list[Any]:
         if self._pool is None:
             started = time.monotonic()

@@ -96,12 +96,16 @@ def _generate(source, business_date, pos_location_ids, trigger, actor, client) -
     )
     reading = reader.start(_fulfil_jobs(reader, source, business_date, warehouses, partial=partial))
     phases = {"setup": time.monotonic() - started}
-    pos = pos_side.load(
-        source=source,
-        day=business_date,
-        stores=list(stores) if partial else None,
-        on_signatures=settler.begin,
-    )
+    try:
+        pos = pos_side.load(
+            source=source,
+            day=business_date,
+            stores=list(stores) if partial else None,
+            on_signatures=settler.begin,
+        )
+    except BaseException:
+        reading.cancel()  # no threads left reading for a run that will not happen
+        raise
     phases["pos"] = time.monotonic() - started - sum(phases.values())
     error = ""
     try:

@@ -267,8 +267,8 @@ def _settle_fast(
 ) -> tuple[dict[str, dict], list[dict]]:
     """Split Fulfil's rows into those that match their till transaction exactly (one sale per id, at
     the store's warehouse, on the day, same three amounts: a dict lookup and a string compare each)
-    and the rest, which get the full comparison. Amounts are compared as text: equal text is equal
-    money; unequal text (say 5.5 against 5.50) is merely left to the full comparison."""
+    and the rest, which get the full comparison. Amounts are compared as text first (equal text is
+    equal money), as numbers only when the text differs (5.5 against 5.50)."""
     matched: dict[str, dict] = {}
     odd: list[dict] = []
     join = "|".join
@@ -279,23 +279,28 @@ def _settle_fast(
             warehouse = sale.get("warehouse")
             store = store_of_warehouse.get(warehouse) if type(warehouse) is int else None
             day = sale.get("sale_date")
-            if (
-                store is not None
-                and (day is None or str(day) == business_date)
-                and join(
-                    (
-                        store,
-                        str(sale.get("total_amount")),
-                        str(sale.get("untaxed_amount")),
-                        str(sale.get("tax_amount")),
-                    )
+            if store is not None and (day is None or str(day) == business_date):
+                amounts = (
+                    str(sale.get("total_amount")),
+                    str(sale.get("untaxed_amount")),
+                    str(sale.get("tax_amount")),
                 )
-                == expected
-            ):
-                matched[cid] = sale
-                continue
+                if join((store, *amounts)) == expected or _same_money(expected, store, amounts):
+                    matched[cid] = sale
+                    continue
         odd.append(sale)
     return matched, odd
+
+
+def _same_money(expected: str, store: str, amounts: tuple[str, str, str]) -> bool:
+    """The text differed; the money may not ("123.4" and "123.40")."""
+    their_store, *theirs = expected.rsplit("|", 3)
+    if their_store != store or len(theirs) != 3:
+        return False
+    try:
+        return all(Decimal(a) == Decimal(b) for a, b in zip(amounts, theirs, strict=True))
+    except ArithmeticError:  # not a number at all ("None"): the full comparison will say what it is
+        return False
 
 
 class Settler:

@@ -7,11 +7,13 @@ What it measures: the whole `reconciliation_generate` for one source's day (POS 
 database, Fulfil side through the real FulfilClient — encoding, paging, decoding — comparison, and
 writing every run, item and matrix cell), and the number of Fulfil API calls it needed.
 
-The Fulfil side is served by `FastFulfil`, an in-memory stand-in speaking Fulfil's wire format over
-httpx's MockTransport, holding exactly the sales the day should have (plus a few planted faults).
-The project's sandbox is a faithful but deliberately simple store that re-filters every record in
-Python per call; at a million sales it would measure the sandbox, not reconciliation. Real Fulfil's
-time is its rate limit: the report projects it as calls ÷ requests per second.
+The Fulfil side is served by `FastFulfil`, an in-memory stand-in speaking Fulfil's wire format,
+holding exactly the sales the day should have (plus a few planted faults). By default it serves
+from a forked process over loopback HTTP (`--standin inprocess`: httpx's MockTransport in ours);
+`--latency-ms` delays each answer. The project's sandbox is a faithful but deliberately simple store
+that re-filters every record in Python per call; at a million sales it would measure the sandbox,
+not reconciliation. Real Fulfil's time is its rate limit: the report projects it as calls ÷
+requests per second. RECONCILIATION_FULFIL_CONCURRENCY sets the reading threads.
 """
 
 from __future__ import annotations

@@ -8,8 +8,11 @@ and it can be read (and tested) without a database or an API. The services load 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections import defaultdict
+from collections.abc import Collection
 from decimal import Decimal
+from typing import Protocol
 
 from integration.models import IN_FLIGHT_STATES, PosTransaction, TransactionState
 from reconciliation.models import DayStatus, VarianceItem
@@ -140,6 +143,15 @@ class _Totals:
         self.tax += row.tax_total
         self.total += row.total
 
+    def take_out(self, row: PosRow) -> None:
+        """Undo what a sale equal to this till transaction would have added with `add_fulfil`."""
+        self.count -= 1
+        if row.total < 0:
+            self.returns -= row.total
+        self.net -= row.subtotal
+        self.tax -= row.tax_total
+        self.total -= row.total
+
     def add_fulfil(self, sale: FulfilSale) -> None:
         self.count += 1
         if sale.total < 0:
@@ -200,48 +212,207 @@ def _in_flight_kind(row: PosRow, blocked_ids: set[int]) -> str | None:
     return None
 
 
-def _link_aliases(sales: list[FulfilSale], pos_by_cid: dict[str, PosRow]) -> dict[int, PosRow]:
+class PosLookup(Protocol):
+    """The till side, for the few transactions the fast path could not settle."""
+
+    def rows(self, channel_identifiers: Collection[str]) -> list[PosRow]:
+        """These transactions, in the day's order (newest first)."""
+
+    def by_reference(self, references: Collection[str]) -> list[PosRow]:
+        """Transactions whose pos_number, pos_id or channel_identifier is one of these, in the day's order."""
+
+
+@dataclasses.dataclass
+class PosDay:
+    """One day of till transactions, as the comparison needs them.
+
+    `signatures`: channel_identifier -> "store|total|subtotal|tax" for every transaction (amounts as the
+    database prints them); `totals`: each store's column sums; `negatives`: each store's sum of the
+    totals below zero (what Fulfil's side calls returns).
+    """
+
+    signatures: dict[str, str]
+    totals: dict[str, _Totals]
+    negatives: dict[str, Decimal]
+    lookup: PosLookup
+
+
+def _link_aliases(sales: list[FulfilSale], known: Collection[str], lookup: PosLookup) -> dict[int, PosRow]:
     """Fulfil sales whose channel_identifier is unknown but whose reference or id names a till
     transaction: someone keyed it again, or it was posted under another id."""
+    unknown = [sale for sale in sales if sale.channel_identifier not in known]
+    if not unknown:
+        return {}
+    refs = {ref for sale in unknown for ref in _refs_of(sale) if ref}
     by_ref: dict[str, PosRow] = {}
-    for row in pos_by_cid.values():
+    for row in lookup.by_reference(refs):
         for ref in (row.pos_number, row.pos_id, row.channel_identifier):
             if ref:
                 by_ref.setdefault(ref, row)
     links = {}
-    for sale in sales:
-        if sale.channel_identifier in pos_by_cid:
-            continue
-        for ref in (sale.reference, sale.channel_identifier, sale.channel_identifier.rsplit("-", 1)[0]):
+    for sale in unknown:
+        for ref in _refs_of(sale):
             if ref and ref in by_ref:
                 links[sale.id] = by_ref[ref]
                 break
     return links
 
 
+def _refs_of(sale: FulfilSale) -> tuple[str, str, str]:
+    return sale.reference, sale.channel_identifier, sale.channel_identifier.rsplit("-", 1)[0]
+
+
+def _settle_fast(
+    sales: list[dict], signatures: dict[str, str], store_of_warehouse: dict, business_date: str
+) -> tuple[dict[str, dict], list[dict]]:
+    """Split Fulfil's rows into those that match their till transaction exactly (one sale per id, at
+    the store's warehouse, on the day, same three amounts: a dict lookup and a string compare each)
+    and the rest, which get the full comparison. Amounts are compared as text first (equal text is
+    equal money), as numbers only when the text differs (5.5 against 5.50)."""
+    matched: dict[str, dict] = {}
+    odd: list[dict] = []
+    join = "|".join
+    for sale in sales:
+        cid = sale.get("channel_identifier")
+        expected = signatures.get(cid)
+        if expected is not None and cid not in matched:
+            warehouse = sale.get("warehouse")
+            store = store_of_warehouse.get(warehouse) if type(warehouse) is int else None
+            day = sale.get("sale_date")
+            if store is not None and (day is None or str(day) == business_date):
+                amounts = (
+                    str(sale.get("total_amount")),
+                    str(sale.get("untaxed_amount")),
+                    str(sale.get("tax_amount")),
+                )
+                if join((store, *amounts)) == expected or _same_money(expected, store, amounts):
+                    matched[cid] = sale
+                    continue
+        odd.append(sale)
+    return matched, odd
+
+
+def _same_money(expected: str, store: str, amounts: tuple[str, str, str]) -> bool:
+    """The text differed; the money may not ("123.4" and "123.40")."""
+    their_store, *theirs = expected.rsplit("|", 3)
+    if their_store != store or len(theirs) != 3:
+        return False
+    try:
+        return all(Decimal(a) == Decimal(b) for a, b in zip(amounts, theirs, strict=True))
+    except ArithmeticError:  # not a number at all ("None"): the full comparison will say what it is
+        return False
+
+
+class Settler:
+    """`_settle_fast`, page by page as Fulfil's rows arrive (on the reading threads), once the tills'
+    signatures are known: pages that come earlier wait in a backlog until `begin`."""
+
+    def __init__(self, store_warehouses: dict[str, int | None], business_date: str) -> None:
+        self.store_of_warehouse = {wh: store for store, wh in store_warehouses.items() if wh}
+        self.business_date = business_date
+        self.signatures: dict[str, str] | None = None
+        self._backlog: list[list[dict]] = []
+        self._parts: list[tuple[dict[str, dict], list[dict]]] = []
+        self._lock = threading.Lock()
+
+    def offer(self, rows: list[dict]) -> None:
+        with self._lock:
+            if self.signatures is None:
+                self._backlog.append(rows)
+                return
+        self._settle(rows)
+
+    def begin(self, signatures: dict[str, str]) -> None:
+        with self._lock:
+            self.signatures = signatures
+            backlog, self._backlog = self._backlog, []
+        for rows in backlog:
+            self._settle(rows)
+
+    def _settle(self, rows: list[dict]) -> None:
+        part = _settle_fast(rows, self.signatures, self.store_of_warehouse, self.business_date)
+        with self._lock:
+            self._parts.append(part)
+
+    def result(self) -> tuple[dict[str, dict], list[dict]]:
+        """Every row offered, settled or not. A second sale under a settled id (from another page)
+        joins the unsettled: its transaction is then compared in full, the first sale with it."""
+        matched: dict[str, dict] = {}
+        odd: list[dict] = []
+        for part_matched, part_odd in self._parts:
+            odd += part_odd
+            if matched.keys() & part_matched.keys():
+                odd += [sale for cid, sale in part_matched.items() if cid in matched]
+                part_matched = {cid: sale for cid, sale in part_matched.items() if cid not in matched}
+            matched.update(part_matched)
+        return matched, odd
+
+
 def compare_day(
     *,
-    pos_rows: list[PosRow],
-    sales: list[FulfilSale],
+    pos: PosDay,
+    sales: list[dict] = (),
     store_warehouses: dict[str, int | None],
     business_date: str,
     blocked_ids: set[int] = frozenset(),
     pos_extra: dict[str, dict] | None = None,
+    settled: tuple[dict[str, dict], list[dict]] | None = None,
 ) -> dict[str, StoreResult]:
     """Compare each store's till transactions with what Fulfil holds at its warehouse.
 
-    `sales` are every Fulfil sale read for these stores: those at their warehouses on the day, and
-    those found elsewhere by channel_identifier. `blocked_ids`: transactions with an open exception.
+    `sales` are every Fulfil sale read for these stores, as Fulfil sends them: those at their
+    warehouses on the day, and those found elsewhere by channel_identifier. `blocked_ids`:
+    transactions with an open exception.
+
+    Most of a day balances sale by sale; those sales are settled by `_settle_fast` and counted into
+    Fulfil's column as the till's own figures (they are equal). Every other sale, and every till
+    transaction without exactly one such sale, is compared in full below.
     """
     pos_extra = pos_extra or {}
-    pos_by_cid = {row.channel_identifier: row for row in pos_rows}
     store_of_warehouse = {wh: store for store, wh in store_warehouses.items() if wh}
-    unique_sales = list({sale.id: sale for sale in sales}.values())
-    aliases = _link_aliases(unique_sales, pos_by_cid)
+    if settled is None:
+        settled = _settle_fast(list(sales), pos.signatures, store_of_warehouse, business_date)
+    matched, odd = settled
+    odd_sales = [FulfilSale.from_api(sale) for sale in odd]
+    aliases = _link_aliases(odd_sales, pos.signatures, pos.lookup)
+    involved = {sale.channel_identifier for sale in odd_sales if sale.channel_identifier in pos.signatures}
+    involved.update(row.channel_identifier for row in aliases.values())
+    involved.update(pos.signatures.keys() - matched.keys())
+    # A transaction compared in full takes every sale of its own with it.
+    odd_sales += [FulfilSale.from_api(matched.pop(cid)) for cid in involved if cid in matched]
+    # One sale read twice counts once; the same order however many threads read them.
+    odd_sales = sorted({sale.id: sale for sale in odd_sales}.values(), key=lambda sale: sale.id)
+    pos_rows = pos.lookup.rows(involved)
+    return _compare_in_full(
+        pos=pos,
+        pos_rows=pos_rows,
+        sales=odd_sales,
+        aliases=aliases,
+        store_warehouses=store_warehouses,
+        store_of_warehouse=store_of_warehouse,
+        business_date=business_date,
+        blocked_ids=blocked_ids,
+        pos_extra=pos_extra,
+    )
+
+
+def _compare_in_full(
+    *,
+    pos: PosDay,
+    pos_rows: list[PosRow],
+    sales: list[FulfilSale],
+    aliases: dict[int, PosRow],
+    store_warehouses,
+    store_of_warehouse,
+    business_date: str,
+    blocked_ids,
+    pos_extra,
+) -> dict[str, StoreResult]:
+    pos_by_cid = {row.channel_identifier: row for row in pos_rows}
     sales_of_txn: dict[int, list[FulfilSale]] = defaultdict(list)
     at_store: dict[str, list[FulfilSale]] = defaultdict(list)
     items: dict[str, list[Item]] = defaultdict(list)
-    for sale in unique_sales:
+    for sale in sales:
         owner = pos_by_cid.get(sale.channel_identifier) or aliases.get(sale.id)
         here = store_of_warehouse.get(sale.warehouse) if sale.sale_date in ("", business_date) else None
         if here:
@@ -275,11 +446,12 @@ def compare_day(
                 )
             )
 
-    pos_t: dict[str, _Totals] = defaultdict(_Totals)
     flight_t: dict[str, _Totals] = defaultdict(_Totals)
+    settled = {store: _settled_totals(pos, store) for store in store_warehouses}
     for row in pos_rows:
         store = row.pos_location_id
-        pos_t[store].add_pos(row)
+        if store in settled:  # these were not settled fast: take their figures back out
+            settled[store].take_out(row)
         found = sales_of_txn.get(row.id, [])
         item = _classify(row, found, store_warehouses.get(store), business_date, blocked_ids)
         if item:
@@ -289,11 +461,11 @@ def compare_day(
 
     results = {}
     for store, warehouse in store_warehouses.items():
-        fulfil = _Totals()
+        fulfil = settled[store]
         for sale in at_store.get(store, []):
             fulfil.add_fulfil(sale)
-        pos, flight = pos_t[store], flight_t[store]
-        lines = _lines(pos, fulfil, flight, pos_extra.get(store, {}))
+        pos_totals, flight = pos.totals.get(store) or _Totals(), flight_t[store]
+        lines = _lines(pos_totals, fulfil, flight, pos_extra.get(store, {}))
         store_items = items.get(store, [])
         results[store] = StoreResult(
             pos_location_id=store,
@@ -301,14 +473,25 @@ def compare_day(
             lines=lines,
             items=store_items,
             status=_day_status(lines, store_items),
-            pos_count=pos.count,
+            pos_count=pos_totals.count,
             fulfil_count=fulfil.count,
             in_flight_count=flight.count,
-            pos_total=pos.total,
+            pos_total=pos_totals.total,
             fulfil_total=fulfil.total,
             in_flight_total=flight.total,
         )
     return results
+
+
+def _settled_totals(pos: PosDay, store: str) -> _Totals:
+    """Fulfil's column for the sales settled fast, before the rest are added: as they equal the till's
+    figures, it is the store's till sums less the transactions compared in full (see `take_out`)."""
+    till = pos.totals.get(store) or _Totals()
+    settled = _Totals()
+    settled.count = till.count
+    settled.returns = pos.negatives.get(store, ZERO)
+    settled.net, settled.tax, settled.total = till.net, till.tax, till.total
+    return settled
 
 
 def _classify(

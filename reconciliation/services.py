@@ -15,6 +15,7 @@ import time
 import zoneinfo
 from collections import defaultdict
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -22,7 +23,7 @@ from django.utils import timezone
 from accounts.services import audit_record
 from integration.models import PosSource
 from reconciliation import pos_side
-from reconciliation.compare import ZERO, StoreResult, compare_day, line_status
+from reconciliation.compare import ZERO, Settler, StoreResult, compare_day, line_status
 from reconciliation.fulfil_side import FulfilReader
 from reconciliation.models import (
     DayStatus,
@@ -82,30 +83,49 @@ def reconciliation_generate(
 def _generate(source, business_date, pos_location_ids, trigger, actor, client) -> GenerationResult:
     started = time.monotonic()
     started_at = timezone.now()
+    partial = bool(pos_location_ids)
     stores = pos_side.stores_for(source=source, day=business_date, only=pos_location_ids)
-    pos = pos_side.load(source=source, day=business_date, stores=list(stores) if pos_location_ids else None)
-    phases = {"pos": time.monotonic() - started}
-    reader = FulfilReader(client or _client())
     warehouses = {store: info.warehouse_id for store, info in stores.items()}
+    # Fulfil is read on its own threads while this one reads the tills from the database; each page
+    # of sales is settled against the tills' signatures on the thread that read it.
+    settler = Settler(warehouses, business_date.isoformat())
+    reader = FulfilReader(
+        client or _client(),
+        concurrency=settings.RECONCILIATION_FULFIL_CONCURRENCY,
+        sales_sink=settler.offer,
+    )
+    reading = reader.start(_fulfil_jobs(reader, source, business_date, warehouses, partial=partial))
+    phases = {"setup": time.monotonic() - started}
+    try:
+        pos = pos_side.load(
+            source=source,
+            day=business_date,
+            stores=list(stores) if partial else None,
+            on_signatures=settler.begin,
+        )
+    except BaseException:
+        reading.cancel()  # no threads left reading for a run that will not happen
+        raise
+    phases["pos"] = time.monotonic() - started - sum(phases.values())
     error = ""
     try:
-        sales, payments = _read_fulfil(
-            reader, source, business_date, warehouses, pos, partial=bool(pos_location_ids)
-        )
+        payments = _fulfil_results(reader, reading, pos, warehouses, partial=partial)
+        settled = settler.result()
     except Exception as exc:  # any failure reading Fulfil becomes a visible failed run
         logger.exception("reconciliation: reading Fulfil failed for %s %s", source.code, business_date)
-        sales, payments, error = [], {}, f"{type(exc).__name__}: {exc}"
-    phases["fulfil"] = time.monotonic() - started - sum(phases.values())
+        settled, payments, error = ({}, []), {}, f"{type(exc).__name__}: {exc}"
+    phases["fulfil_wait"] = time.monotonic() - started - sum(phases.values())
+    phases["fulfil_read"] = reading.seconds  # overlaps "pos" when read on threads
     results = compare_day(
-        pos_rows=pos.rows,
-        sales=sales,
+        pos=pos.day,
+        settled=settled,
         store_warehouses=warehouses,
         business_date=business_date.isoformat(),
         blocked_ids=set(pos.group_of),
         pos_extra=pos.extra,
     )
     tenders = _tender_lines(source, business_date, list(stores), pos.tenders, payments)
-    phases["compare"] = time.monotonic() - started - sum(phases.values())
+    phases["compare"] = time.monotonic() - started - sum(v for k, v in phases.items() if k != "fulfil_read")
     runs = _persist(
         source=source,
         day=business_date,
@@ -122,26 +142,35 @@ def _generate(source, business_date, pos_location_ids, trigger, actor, client) -
             "error": error,
         },
     )
-    phases["persist"] = time.monotonic() - started - sum(phases.values())
+    phases["persist"] = time.monotonic() - started - sum(v for k, v in phases.items() if k != "fulfil_read")
     return GenerationResult(
-        runs, reader.calls, time.monotonic() - started, len(stores), len(pos.rows), phases=phases
+        runs, reader.calls, time.monotonic() - started, len(stores), len(pos.day.signatures), phases=phases
     )
 
 
-def _read_fulfil(reader, source, day, warehouses, pos, *, partial: bool):
+def _fulfil_jobs(reader, source, day, warehouses, *, partial: bool) -> list:
+    """The reads that need nothing from the tills: the warehouses' sales (in shards), the strays by
+    identifier prefix (a whole source's day), and the payments behind the day's tender batches."""
     warehouse_ids = [wh for wh in warehouses.values() if wh]
-    sales = reader.sales_at_warehouses(warehouse_ids, day)
-    if partial:
-        sales += reader.strays_by_identifier([row.channel_identifier for row in pos.rows], warehouse_ids)
-    else:
-        sales += reader.strays_by_prefix(source.code, day, warehouse_ids)
     refs = list(
         TenderBatch.objects.filter(source=source, business_date=day, pos_location_id__in=list(warehouses))
         .exclude(fulfil_reference="")
         .values_list("fulfil_reference", flat=True)
     )
-    payments = reader.payments_by_reference(refs) if refs else {}
-    return sales, payments
+    jobs = [*reader.warehouse_jobs(warehouse_ids, day)]
+    if not partial:
+        jobs.append(lambda: reader.strays_by_prefix(source.code, day, warehouse_ids))
+    jobs.append(lambda: reader.payments_by_reference(refs) if refs else {})
+    return jobs
+
+
+def _fulfil_results(reader, reading, pos, warehouses, *, partial: bool) -> dict[str, list[dict]]:
+    """Wait for the read (its sales went to the reader's sink); the payments it found."""
+    *_sales, payments = reading.results()
+    if partial:  # a few stores: their own transactions, wherever (and whenever) Fulfil holds them
+        warehouse_ids = [wh for wh in warehouses.values() if wh]
+        reader.strays_by_identifier(sorted(pos.day.signatures), warehouse_ids)
+    return payments
 
 
 def _tender_lines(source, day, stores, pos_tenders, payments) -> dict[str, list[dict]]:

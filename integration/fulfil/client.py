@@ -74,6 +74,9 @@ class FulfilClient:
             transport=transport,
         )
         self.context: dict = {}
+        # True for the in-process sandbox, which answers on the caller's own database connection: such
+        # a client must be called from the thread that owns that connection.
+        self.inprocess = bool(getattr(transport, "inprocess", False))
 
     def close(self) -> None:
         self.http.close()
@@ -107,11 +110,17 @@ class FulfilClient:
         limit: int | None = None,
         order: list | None = None,
         context: dict | None = None,
+        *,
+        decimals_as_text: bool = False,
     ) -> list[dict]:
+        """`decimals_as_text`: amounts come back as Fulfil wrote them ("39.90"), not as Decimal, for a
+        caller that compares a great many of them with text of its own (reconciliation)."""
         if limit is not None and limit > MAX_PAGE:
             raise ValueError(f"Fulfil pages hold at most {MAX_PAGE} records")
         args = [domain, offset, limit, order, fields]
-        return self.rpc(model, "search_read", args, context=context, idempotent=True)
+        return self.rpc(
+            model, "search_read", args, context=context, idempotent=True, decimals_as_text=decimals_as_text
+        )
 
     def search_read_all(
         self,
@@ -171,12 +180,19 @@ class FulfilClient:
     # --- the wire ------------------------------------------------------------------------------------
 
     def rpc(
-        self, model: str, method: str, args: list, *, context: dict | None = None, idempotent: bool = False
+        self,
+        model: str,
+        method: str,
+        args: list,
+        *,
+        context: dict | None = None,
+        idempotent: bool = False,
+        decimals_as_text: bool = False,
     ) -> Any:
         attempts = self.max_read_retries + 1 if idempotent else 1
         for attempt in range(1, attempts + 1):
             try:
-                return self._send(model, method, args, context)
+                return self._send(model, method, args, context, decimals_as_text)
             except (RateLimited, TransientError, OutcomeUnknown) as exc:
                 if attempt >= attempts:
                     raise
@@ -189,7 +205,9 @@ class FulfilClient:
         delay = min(8.0, 0.5 * 2 ** (attempt - 1)) * (0.5 + random.random() / 2)
         self.sleep(delay)
 
-    def _send(self, model: str, method: str, args: list, context: dict | None) -> Any:
+    def _send(
+        self, model: str, method: str, args: list, context: dict | None, decimals_as_text: bool = False
+    ) -> Any:
         params = {}
         merged = {**self.context, **(context or {})}
         if merged:
@@ -217,15 +235,20 @@ class FulfilClient:
                 status,
                 (self.clock() - started) * 1000,
             )
-        return self._result(response, model, method)
+        return self._result(response, model, method, decimals_as_text)
 
-    def _result(self, response: httpx.Response, model: str, method: str) -> Any:
-        body = _json_or_none(response)
+    def _result(
+        self, response: httpx.Response, model: str, method: str, decimals_as_text: bool = False
+    ) -> Any:
         code = response.status_code
         if 200 <= code < 300:
-            if body is _NOT_JSON:
-                raise TransientError("Fulfil answered with a page that is not JSON", status_code=code)
-            return encoding.from_wire(body)
+            try:
+                return encoding.loads(response.content, decimals_as_text=decimals_as_text)
+            except (json.JSONDecodeError, UnicodeDecodeError):  # not a bad value inside valid JSON
+                raise TransientError(
+                    "Fulfil answered with a page that is not JSON", status_code=code
+                ) from None
+        body = _json_or_none(response)
         message = _message(body, response)
         if body is _NOT_JSON:
             body = response.text[:2000]

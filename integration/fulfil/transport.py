@@ -29,6 +29,7 @@ def _django_app():
 
 class SandboxWSGITransport(httpx.WSGITransport):
     BASE_URL = "http://testserver/sandbox/fulfil/api/v2"
+    inprocess = True  # answers on the calling thread's database connection
 
     def __init__(self) -> None:
         super().__init__(app=_django_app())

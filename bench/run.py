@@ -389,8 +389,8 @@ def main() -> int:
                 size = args[args.index("--big-group") + 1] if "--big-group" in args else "10000"
                 rows.append(
                     (
-                        f"Fix a store map and requeue its {int(size):,}-transaction group",
-                        f"{req['seconds']} s",
+                        f"Fix a store map and requeue its {int(size):,}-transaction group (median of runs)",
+                        f"{req['seconds']} s (runs: {', '.join(f'{r} s' for r in req.get('runs_s', []))})",
                         "",
                         cmd,
                     )

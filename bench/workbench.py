@@ -209,7 +209,10 @@ def generate(transactions: int, occurrences: int, big_group: int) -> None:
             "UPDATE exceptions_exceptiongroup SET stores = COALESCE((SELECT jsonb_agg(x) FROM "
             "(SELECT jsonb_array_elements(stores) x LIMIT 50) y), '[]'::jsonb)"
         )
-        cur.execute("ANALYZE")
+        # Steady state, as autovacuum keeps a live database: without it the first statements to touch
+        # a freshly bulk-loaded page also write it (hint bits), and the measurements would include
+        # that one-off cost of the load rather than the workbench's.
+        cur.execute("VACUUM ANALYZE")
 
 
 def p95(samples: list[float]) -> float:
@@ -302,6 +305,30 @@ def measure_requeue(*, rollback: bool = False) -> dict:
     return {"seconds": round(seconds, 2), "summary": {k: v for k, v in summary.items() if isinstance(v, int)}}
 
 
+def measure_requeues(runs: int) -> dict:
+    """The fix, committed, `runs` times: on the generated data, then again after undoing it (and
+    vacuuming what the undo left behind). One figure from one run would mostly measure what else the
+    shared machine was doing; the median of a few says what the workbench does."""
+    from django.db import connection
+
+    results = []
+    for n in range(runs):
+        if n:
+            _reset_big_group()
+            with connection.cursor() as cur:
+                cur.execute(
+                    "VACUUM ANALYZE integration_postransaction, integration_postransactionline, "
+                    "exceptions_exceptionoccurrence, exceptions_exceptiongroup"
+                )
+        results.append(measure_requeue())
+    seconds = sorted(r["seconds"] for r in results)
+    return {
+        "seconds": statistics.median(seconds),
+        "runs_s": [r["seconds"] for r in results],
+        "summary": results[0]["summary"],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--transactions", type=int, default=1_000_000)
@@ -309,6 +336,9 @@ def main() -> int:
     parser.add_argument("--big-group", type=int, default=10_000)
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--skip-requeue", action="store_true")
+    parser.add_argument(
+        "--requeue-runs", type=int, default=3, help="Committed fix runs; the median is reported."
+    )
     parser.add_argument(
         "--reuse", action="store_true", help="Keep the data an earlier run built; measure the requeue only."
     )
@@ -329,7 +359,7 @@ def main() -> int:
         "pages": measure_pages(args.runs),
     }
     if not args.skip_requeue:
-        out["fix_and_requeue_10k"] = measure_requeue()
+        out["fix_and_requeue_10k"] = measure_requeues(args.requeue_runs)
     print(json.dumps(out, indent=2, default=str))
     return 0
 

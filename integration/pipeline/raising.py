@@ -20,6 +20,7 @@ from django.utils import timezone
 from exceptions.models import ExceptionGroup, ExceptionOccurrence
 from exceptions.services import exception_group_counters_refresh, exception_raise
 from integration.models import PosTransaction
+from integration.pipeline.sql import ids_in
 
 # A person's decision that a problem is acceptable for the transactions it covered.
 ACCEPTING_RESOLUTIONS = (ExceptionGroup.Resolution.ACCEPTED, ExceptionGroup.Resolution.IGNORED)
@@ -94,7 +95,7 @@ def occurrences_known(*, transaction_ids: list[int]) -> tuple[dict[int, list[Ope
     found: dict[int, list[Open]] = defaultdict(list)
     accepted: set[tuple[int, str]] = set()
     rows = (
-        ExceptionOccurrence.objects.filter(transaction_id__in=transaction_ids)
+        ExceptionOccurrence.objects.filter(transaction_id__in=ids_in(transaction_ids))
         .filter(Q(is_open=True) | Q(group__resolution__in=ACCEPTING_RESOLUTIONS))
         .values_list("id", "transaction_id", "is_open", "group__fingerprint", "group__type", "group_id")
     )
@@ -163,7 +164,7 @@ def _open_many(*, fingerprint: str, items: list[tuple[int, Problem]], transactio
 
 def _close_many(occurrences: list[Open]) -> None:
     group_ids = {occ.group_id for occ in occurrences}
-    ExceptionOccurrence.objects.filter(id__in=[occ.id for occ in occurrences], is_open=True).update(
+    ExceptionOccurrence.objects.filter(id__in=ids_in([occ.id for occ in occurrences]), is_open=True).update(
         is_open=False, resolved_at=timezone.now()
     )
     # A group left with nothing open resolves itself as "auto" inside the counter refresh.

@@ -414,7 +414,8 @@ def main() -> int:
             rows.append(
                 (
                     f"Reconciliation day: {data['stores']} stores, {data['transactions']:,} txns",
-                    f"{data['reconcile_s']} s ({data['our_side_s']} s ours)",
+                    f"{data['reconcile_s']} s wall (our CPU {data['our_cpu_s']} s; Fulfil stand-in in its own "
+                    f"process, {data['fulfil_server_s']} s serving)",
                     "",
                     cmd,
                 )

@@ -710,13 +710,14 @@ def transactions_requeue(
     transaction already claimed, posted or settled is skipped, never re-sent.
     """
     if transactions is not None:
-        queryset = PosTransaction.objects.filter(id__in=[t.pk for t in transactions])
-    elif queryset is None:
-        queryset = PosTransaction.objects.none()
-    # Ids straight from the database (a group's 10,000 transactions are never loaded as objects),
-    # and the filter on state as part of the same query rather than an IN list of 10,000.
-    requested = set(queryset.order_by().values_list("id", flat=True))
-    eligible = sorted(queryset.order_by().filter(state__in=VALIDATABLE_STATES).values_list("id", flat=True))
+        requested = {t.pk for t in transactions}
+        queryset = PosTransaction.objects.filter(id__in=ids_in(requested))
+    else:
+        # Ids straight from the database (a group's 10,000 transactions are never loaded as
+        # objects), and the filter on state as part of the same query.
+        queryset = (queryset if queryset is not None else PosTransaction.objects.none()).order_by()
+        requested = set(queryset.values_list("id", flat=True))
+    eligible = sorted(queryset.filter(state__in=VALIDATABLE_STATES).values_list("id", flat=True))
     summary = transactions_validate(ids=eligible)
     summary["skipped"] = len(requested) - len(eligible)
     if actor is not None and requested:

@@ -47,17 +47,17 @@ def group_counters_deferred(*, enabled: bool = True) -> Iterator[None]:
         yield
     finally:
         _deferred_groups.reset(token)
-    for group in ExceptionGroup.objects.select_for_update().filter(id__in=touched).order_by("id"):
-        exception_group_counters_refresh(group=group)
+    _recount(touched)
 
 
-def _recount(group: ExceptionGroup) -> None:
+def _recount(group_ids: set[int]) -> None:
+    """Refresh these groups' counters now, or at the end of the `group_counters_deferred` block."""
     touched = _deferred_groups.get()
-    if touched is None:
+    if touched is not None:
+        touched.update(group_ids)
+        return
+    for group in ExceptionGroup.objects.select_for_update().filter(id__in=group_ids).order_by("id"):
         exception_group_counters_refresh(group=group)
-    else:
-        ExceptionGroup.objects.filter(pk=group.pk).update(last_seen=group.last_seen)
-        touched.add(group.pk)
 
 
 @dataclass
@@ -72,12 +72,7 @@ class Problem:
 
 def accepted_fingerprints(*, transaction_ids: list[int]) -> set[tuple[int, str]]:
     """(transaction, fingerprint) pairs a person accepted or ignored: never raised again for them."""
-    rows = ExceptionOccurrence.objects.filter(
-        transaction_id__in=transaction_ids,
-        is_open=False,
-        group__resolution__in=ACCEPTING_RESOLUTIONS,
-    ).values_list("transaction_id", "group__fingerprint")
-    return set(rows)
+    return occurrences_known(transaction_ids=transaction_ids)[1]
 
 
 class Open(NamedTuple):
@@ -90,8 +85,8 @@ class Open(NamedTuple):
 
 
 def occurrences_known(*, transaction_ids: list[int]) -> tuple[dict[int, list[Open]], set[tuple[int, str]]]:
-    """Per transaction, every open occurrence; and the
-    `accepted_fingerprints` pairs — one query, validation needs both."""
+    """Per transaction, every open occurrence; and the (transaction, fingerprint) pairs a person
+    accepted or ignored (closed occurrences of a group resolved that way) — one query."""
     found: dict[int, list[Open]] = defaultdict(list)
     accepted: set[tuple[int, str]] = set()
     rows = (
@@ -158,8 +153,8 @@ def _open_many(*, fingerprint: str, items: list[tuple[int, Problem]], transactio
         [ExceptionOccurrence(group=group, transaction_id=txn_id, detail=p.detail) for txn_id, p in rest],
         ignore_conflicts=True,  # one open occurrence per (group, transaction): a racing worker won
     )
-    group.last_seen = timezone.now()
-    _recount(group)
+    ExceptionGroup.objects.filter(pk=group.pk).update(last_seen=timezone.now())
+    _recount({group.pk})
 
 
 def _close_many(occurrences: list[Open]) -> None:
@@ -168,12 +163,7 @@ def _close_many(occurrences: list[Open]) -> None:
         is_open=False, resolved_at=timezone.now()
     )
     # A group left with nothing open resolves itself as "auto" inside the counter refresh.
-    touched = _deferred_groups.get()
-    if touched is not None:
-        touched.update(group_ids)
-        return
-    for group in ExceptionGroup.objects.select_for_update().filter(id__in=group_ids):
-        exception_group_counters_refresh(group=group)
+    _recount(group_ids)
 
 
 @transaction.atomic

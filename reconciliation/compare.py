@@ -227,11 +227,12 @@ class PosDay:
     """One day of till transactions, as the comparison needs them.
 
     `signatures`: channel_identifier -> "store|total|subtotal|tax" for every transaction (amounts as the
-    database prints them); `totals`: each store's column sums; `negatives`: each store's sum of the
+    database prints them), until a Fulfil sale settles it: then the id of that sale (see
+    `_settle_fast`); `totals`: each store's column sums; `negatives`: each store's sum of the
     totals below zero (what Fulfil's side calls returns).
     """
 
-    signatures: dict[str, str]
+    signatures: dict[str, str | int]
     totals: dict[str, _Totals]
     negatives: dict[str, Decimal]
     lookup: PosLookup
@@ -263,33 +264,56 @@ def _refs_of(sale: FulfilSale) -> tuple[str, str, str]:
 
 
 def _settle_fast(
-    sales: list[dict], signatures: dict[str, str], store_of_warehouse: dict, business_date: str
-) -> tuple[dict[str, dict], list[dict]]:
-    """Split Fulfil's rows into those that match their till transaction exactly (one sale per id, at
-    the store's warehouse, on the day, same three amounts: a dict lookup and a string compare each)
-    and the rest, which get the full comparison. Amounts are compared as text first (equal text is
-    equal money), as numbers only when the text differs (5.5 against 5.50)."""
-    matched: dict[str, dict] = {}
-    odd: list[dict] = []
-    join = "|".join
+    sales: list[dict],
+    signatures: dict[str, str | int],
+    store_of_warehouse: dict,
+    business_date: str,
+    odd: list[dict] | None = None,
+) -> list[dict]:
+    """Settle Fulfil's rows that match their till transaction exactly (one sale per id, at the store's
+    warehouse, on the day, same three amounts: a dict lookup and a string compare each); return the
+    rest (added to `odd`), which get the full comparison. Amounts are compared as text first (equal
+    text is equal money), as numbers only when the text differs (5.5 against 5.50).
+
+    A sale that settles takes its transaction's place in `signatures`: the signature text is replaced
+    by the sale's id. A million settled rows then cost no second dict, and what is still text after the
+    read is a transaction no sale settled. A second sale under a settled id finds an id, not text, and
+    is odd."""
+    odd = [] if odd is None else odd
     for sale in sales:
         cid = sale.get("channel_identifier")
         expected = signatures.get(cid)
-        if expected is not None and cid not in matched:
-            warehouse = sale.get("warehouse")
+        if type(expected) is str:
+            warehouse, sale_id = sale.get("warehouse"), sale.get("id")
             store = store_of_warehouse.get(warehouse) if type(warehouse) is int else None
             day = sale.get("sale_date")
-            if store is not None and (day is None or str(day) == business_date):
-                amounts = (
-                    str(sale.get("total_amount")),
-                    str(sale.get("untaxed_amount")),
-                    str(sale.get("tax_amount")),
-                )
-                if join((store, *amounts)) == expected or _same_money(expected, store, amounts):
-                    matched[cid] = sale
+            if store is not None and type(sale_id) is int and (day is None or str(day) == business_date):
+                total, tax = sale.get("total_amount"), sale.get("tax_amount")
+                untaxed = sale.get("untaxed_amount")
+                # An f-string prints each amount as str() would (text as it is, None as "None").
+                if f"{store}|{total}|{untaxed}|{tax}" == expected or _same_money(
+                    expected, store, (str(total), str(untaxed), str(tax))
+                ):
+                    signatures[cid] = sale_id
                     continue
         odd.append(sale)
-    return matched, odd
+    return odd
+
+
+def _settled_sale(row: PosRow, sale_id: int, store_warehouses: dict) -> FulfilSale:
+    """A sale settled fast, in full again: it was at its store's warehouse, on the day (or undated),
+    with its transaction's amounts; its reference was not kept (only an unknown id is matched by it)."""
+    return FulfilSale(
+        id=sale_id,
+        channel_identifier=row.channel_identifier,
+        reference="",
+        warehouse=store_warehouses.get(row.pos_location_id),
+        sale_date="",
+        state="",
+        untaxed=row.subtotal,
+        tax=row.tax_total,
+        total=row.total,
+    )
 
 
 def _same_money(expected: str, store: str, amounts: tuple[str, str, str]) -> bool:
@@ -305,47 +329,40 @@ def _same_money(expected: str, store: str, amounts: tuple[str, str, str]) -> boo
 
 class Settler:
     """`_settle_fast`, page by page as Fulfil's rows arrive (on the reading threads), once the tills'
-    signatures are known: pages that come earlier wait in a backlog until `begin`."""
+    signatures are known: pages that come earlier wait in a backlog until `begin`. Pages settle one at
+    a time (the GIL would run them one at a time anyway), so a second sale under an id another page
+    settled is seen at once and stays unsettled: its transaction is then compared in full, the first
+    sale with it."""
 
     def __init__(self, store_warehouses: dict[str, int | None], business_date: str) -> None:
         self.store_of_warehouse = {wh: store for store, wh in store_warehouses.items() if wh}
         self.business_date = business_date
-        self.signatures: dict[str, str] | None = None
+        self.signatures: dict[str, str | int] | None = None
         self._backlog: list[list[dict]] = []
-        self._parts: list[tuple[dict[str, dict], list[dict]]] = []
+        self._odd: list[dict] = []
         self._lock = threading.Lock()
 
     def offer(self, rows: list[dict]) -> None:
         with self._lock:
             if self.signatures is None:
                 self._backlog.append(rows)
-                return
-        self._settle(rows)
+            else:
+                self._settle(rows)
 
-    def begin(self, signatures: dict[str, str]) -> None:
+    def begin(self, signatures: dict[str, str | int]) -> None:
         with self._lock:
             self.signatures = signatures
             backlog, self._backlog = self._backlog, []
-        for rows in backlog:
-            self._settle(rows)
+            for rows in backlog:
+                self._settle(rows)
 
-    def _settle(self, rows: list[dict]) -> None:
-        part = _settle_fast(rows, self.signatures, self.store_of_warehouse, self.business_date)
+    def _settle(self, rows: list[dict]) -> None:  # under the lock
+        _settle_fast(rows, self.signatures, self.store_of_warehouse, self.business_date, self._odd)
+
+    def result(self) -> list[dict]:
+        """The rows that did not settle (the settled ones are ids in the signatures now)."""
         with self._lock:
-            self._parts.append(part)
-
-    def result(self) -> tuple[dict[str, dict], list[dict]]:
-        """Every row offered, settled or not. A second sale under a settled id (from another page)
-        joins the unsettled: its transaction is then compared in full, the first sale with it."""
-        matched: dict[str, dict] = {}
-        odd: list[dict] = []
-        for part_matched, part_odd in self._parts:
-            odd += part_odd
-            if matched.keys() & part_matched.keys():
-                odd += [sale for cid, sale in part_matched.items() if cid in matched]
-                part_matched = {cid: sale for cid, sale in part_matched.items() if cid not in matched}
-            matched.update(part_matched)
-        return matched, odd
+            return self._odd
 
 
 def compare_day(
@@ -356,7 +373,7 @@ def compare_day(
     business_date: str,
     blocked_ids: set[int] = frozenset(),
     pos_extra: dict[str, dict] | None = None,
-    settled: tuple[dict[str, dict], list[dict]] | None = None,
+    unsettled: list[dict] | None = None,
 ) -> dict[str, StoreResult]:
     """Compare each store's till transactions with what Fulfil holds at its warehouse.
 
@@ -370,19 +387,23 @@ def compare_day(
     """
     pos_extra = pos_extra or {}
     store_of_warehouse = {wh: store for store, wh in store_warehouses.items() if wh}
-    if settled is None:
-        settled = _settle_fast(list(sales), pos.signatures, store_of_warehouse, business_date)
-    matched, odd = settled
-    odd_sales = [FulfilSale.from_api(sale) for sale in odd]
-    aliases = _link_aliases(odd_sales, pos.signatures, pos.lookup)
-    involved = {sale.channel_identifier for sale in odd_sales if sale.channel_identifier in pos.signatures}
+    signatures = pos.signatures
+    if unsettled is None:
+        unsettled = _settle_fast(list(sales), signatures, store_of_warehouse, business_date)
+    odd_sales = [FulfilSale.from_api(sale) for sale in unsettled]
+    aliases = _link_aliases(odd_sales, signatures, pos.lookup)
+    involved = {sale.channel_identifier for sale in odd_sales if sale.channel_identifier in signatures}
     involved.update(row.channel_identifier for row in aliases.values())
-    involved.update(pos.signatures.keys() - matched.keys())
+    involved.update([cid for cid, state in signatures.items() if type(state) is str])  # no sale settled it
+    pos_rows = pos.lookup.rows(involved)
     # A transaction compared in full takes every sale of its own with it.
-    odd_sales += [FulfilSale.from_api(matched.pop(cid)) for cid in involved if cid in matched]
+    odd_sales += [
+        _settled_sale(row, signatures[row.channel_identifier], store_warehouses)
+        for row in pos_rows
+        if type(signatures.get(row.channel_identifier)) is int
+    ]
     # One sale read twice counts once; the same order however many threads read them.
     odd_sales = sorted({sale.id: sale for sale in odd_sales}.values(), key=lambda sale: sale.id)
-    pos_rows = pos.lookup.rows(involved)
     return _compare_in_full(
         pos=pos,
         pos_rows=pos_rows,

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Collection
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Case, CharField, Count, F, Q, Sum, TextField, Value, When
 from django.db.models.functions import Cast, Concat
 
@@ -67,6 +67,16 @@ def load(
 ) -> PosData:
     """`on_signatures` hears the signatures as soon as they are read, before the sums (the Fulfil
     side can start settling while the database adds up)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # These reads run beside the Fulfil read, which takes longer: off the critical path, they
+            # need not take every core of the database server (parallel workers) for themselves.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        return _load(source, day, stores, on_signatures)
+
+
+def _load(source, day, stores, on_signatures) -> PosData:
     txns = PosTransaction.objects.filter(_of_day(source, day, stores))
     prefix = f"{source.code}:"
     signatures = _signatures(txns, prefix)

@@ -17,7 +17,7 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
 from accounts.services import audit_record
@@ -110,15 +110,17 @@ def _generate(source, business_date, pos_location_ids, trigger, actor, client) -
     error = ""
     try:
         payments = _fulfil_results(reader, reading, pos, warehouses, partial=partial)
-        settled = settler.result()
+        unsettled = settler.result()
     except Exception as exc:  # any failure reading Fulfil becomes a visible failed run
         logger.exception("reconciliation: reading Fulfil failed for %s %s", source.code, business_date)
-        settled, payments, error = ({}, []), {}, f"{type(exc).__name__}: {exc}"
+        unsettled, payments, error = [], {}, f"{type(exc).__name__}: {exc}"
+        # Pages read before the failure settled some transactions: a failed read settles none.
+        pos.day.signatures = dict.fromkeys(pos.day.signatures, "")
     phases["fulfil_wait"] = time.monotonic() - started - sum(phases.values())
     phases["fulfil_read"] = reading.seconds  # overlaps "pos" when read on threads
     results = compare_day(
         pos=pos.day,
-        settled=settled,
+        unsettled=unsettled,
         store_warehouses=warehouses,
         business_date=business_date.isoformat(),
         blocked_ids=set(pos.group_of),
@@ -285,31 +287,45 @@ def _persist(
 
 
 def _days_point_at(source, day, stores, runs, started_at) -> None:
-    existing = {
-        d.pos_location_id: d
-        for d in ReconciliationDay.objects.filter(
-            source=source, business_date=day, pos_location_id__in=[r.pos_location_id for r in runs]
-        )
-    }
-    new, changed = [], []
-    for run in runs:
-        found = existing.get(run.pos_location_id)
-        day_row = found or ReconciliationDay(
-            source=source, pos_location_id=run.pos_location_id, business_date=day
-        )
-        day_row.pos_location_name = stores[run.pos_location_id].name
-        day_row.current_run = run
-        day_row.status, day_row.variance, day_row.unexplained = run.status, run.variance, run.unexplained
-        # A late post that arrived while this run was reading stays stale for the next pass.
-        if day_row.stale_since and day_row.stale_since <= started_at:
-            day_row.stale_since = None
-        (changed if found else new).append(day_row)
-    ReconciliationDay.objects.bulk_create(new, batch_size=500)
-    ReconciliationDay.objects.bulk_update(
-        changed,
-        ["pos_location_name", "current_run", "status", "variance", "unexplained", "stale_since"],
+    """Each day of these runs points at its newest run, in two statements whatever the number of
+    stores: new days are inserted, existing ones take their figures from their newest run in one UPDATE
+    (Django's bulk_update writes a CASE per row and field: a third of a second for 500 stores)."""
+    names = {run.pos_location_id: stores[run.pos_location_id].name for run in runs}
+    days = ReconciliationDay.objects.filter(source=source, business_date=day, pos_location_id__in=list(names))
+    existing = dict(days.values_list("pos_location_id", "pos_location_name"))
+    ReconciliationDay.objects.bulk_create(
+        [
+            ReconciliationDay(
+                source=source,
+                pos_location_id=run.pos_location_id,
+                business_date=day,
+                pos_location_name=names[run.pos_location_id],
+                current_run=run,
+                status=run.status,
+                variance=run.variance,
+                unexplained=run.unexplained,
+            )
+            for run in runs
+            if run.pos_location_id not in existing
+        ],
         batch_size=500,
     )
+    newest = ReconciliationRun.objects.filter(
+        source=OuterRef("source"),
+        pos_location_id=OuterRef("pos_location_id"),
+        business_date=OuterRef("business_date"),
+    ).order_by("-generated_at", "-id")[:1]
+    days.filter(pos_location_id__in=list(existing)).update(
+        current_run=Subquery(newest.values("id")),
+        status=Subquery(newest.values("status")),
+        variance=Subquery(newest.values("variance")),
+        unexplained=Subquery(newest.values("unexplained")),
+        # A late post that arrived while this run was reading stays stale for the next pass.
+        stale_since=Case(When(stale_since__lte=started_at, then=Value(None)), default=F("stale_since")),
+    )
+    for store, name in existing.items():  # a store renamed since its last report (rare)
+        if name != names[store]:
+            days.filter(pos_location_id=store).update(pos_location_name=names[store])
 
 
 def days_mark_stale(*, keys: set[tuple[int, str, dt.date]]) -> int:

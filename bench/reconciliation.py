@@ -89,7 +89,14 @@ class FastFulfil:
     def _answer(self, path: str, content: bytes) -> bytes:
         from integration.fulfil import encoding
 
-        model = path.split("?")[0].split("/")[-2]
+        model, method = path.split("?")[0].split("/")[-2:]
+        if method == "read":  # the few references asked for after the read
+            ids, fields = encoding.loads(content)
+            wanted = set(ids)
+            rows = [row for row in self.sales if row["id"] in wanted]
+            return encoding.dumps(
+                [{"id": row["id"], **{f: row.get(f) for f in fields}} for row in rows]
+            ).encode()
         domain, _offset, limit, _order, fields = encoding.loads(content)
         last = next((c[2] for c in domain if c[0] == "id" and c[1] == ">"), 0)
         if model == "sale.sale":
@@ -280,13 +287,19 @@ def build(stores: int, per_store: int, *, seed: int = 1):
                     "type": "charge",
                 }
             )
-    # A few planted faults, so the bench also writes variance items: a missing sale, a duplicate,
-    # an edited amount and a wrong warehouse.
+    _plant_faults(sales, stores)
+    return source, FastFulfil(sales, payments)
+
+
+def _plant_faults(sales: list[dict], stores: int) -> None:
+    """A few planted faults, so the bench also finds and writes variance items: a missing sale, a
+    duplicate keyed under another id (its reference is read afterwards), an edited amount and a sale at
+    a warehouse of no store."""
+    next_id = max(sale["id"] for sale in sales) + 1
     sales.pop(0)
-    sales.append({**sales[10], "id": sale_id, "channel_identifier": sales[10]["channel_identifier"] + "-2"})
+    sales.append({**sales[10], "id": next_id, "channel_identifier": sales[10]["channel_identifier"] + "-2"})
     sales[20] = {**sales[20], "total_amount": sales[20]["total_amount"] + 1}
     sales[30] = {**sales[30], "warehouse": 900000 + stores + 1}
-    return source, FastFulfil(sales, payments)
 
 
 def reuse() -> tuple:
@@ -322,8 +335,7 @@ def reuse() -> tuple:
             TenderBatch.objects.filter(source=source).values_list("fulfil_reference", "amount"), start=1
         )
     ]
-    sales.pop(0)
-    sales[20] = {**sales[20], "total_amount": sales[20]["total_amount"] + 1}
+    _plant_faults(sales, stores=len({sale["warehouse"] for sale in sales}))
     return source, FastFulfil(sales, payments)
 
 

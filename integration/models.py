@@ -238,6 +238,8 @@ class PosTransaction(models.Model):
             models.Index(fields=["source", "pos_location_id", "business_date"]),
             models.Index(fields=["business_date", "state"]),
             models.Index(fields=["-occurred_at", "-id"]),
+            # A receipt number keyed into Fulfil by hand is matched back to its sale (reconciliation).
+            models.Index(fields=["source", "pos_number"], name="txn_receipt_number"),
             models.Index(
                 fields=["source", "original_pos_id"],
                 condition=~Q(original_pos_id=""),

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -39,8 +39,10 @@ SALE_FIELDS = [
     "total_amount",
 ]
 # The warehouse read asks for the day in its domain, so its rows need not repeat it (a sale without a
-# sale_date counts as on the day); a million dates less to send and decode.
-WAREHOUSE_SALE_FIELDS = [field for field in SALE_FIELDS if field != "sale_date"]
+# sale_date counts as on the day); a million dates less to send and decode. Nor does it ask for the
+# reference: only a sale whose channel_identifier names no till transaction is matched by it, and
+# those few are asked for it afterwards (`fill_references`).
+WAREHOUSE_SALE_FIELDS = [field for field in SALE_FIELDS if field not in ("sale_date", "reference")]
 PAYMENT_FIELDS = ["id", "provider_reference", "amount", "state", "type"]
 # A cancelled sale is not in the books; Fulfil's channel imports also leave failed/ignored ones.
 NOT_IN_BOOKS = ["cancel", "cancelled", "failed", "ignored"]
@@ -146,6 +148,27 @@ class FulfilReader:
             ]
             found.extend(self.pages("sale.sale", domain, SALE_FIELDS))
         return found
+
+    def fill_references(self, rows: list[dict], known: Collection[str]) -> None:
+        """Read the `reference` of the rows that came without one and whose channel_identifier is not
+        in `known` (a till transaction of the day), in pages of ids."""
+        wanted = {
+            row["id"]: row
+            for row in rows
+            if "reference" not in row
+            and row.get("channel_identifier") not in known
+            and type(row.get("id")) is int
+        }
+        ids = sorted(wanted)
+        for start in range(0, len(ids), self.page_size):
+            if self._stop.is_set():
+                raise ReadCancelled("stopped: another part of this Fulfil read failed")
+            found = self.client.read("sale.sale", ids[start : start + self.page_size], ["reference"])
+            with self._lock:
+                self.calls += 1
+            for sale in found:
+                if sale.get("id") in wanted:
+                    wanted[sale["id"]]["reference"] = sale.get("reference")
 
     def payments_by_reference(self, references: list[str]) -> dict[str, list[dict]]:
         """Payment transactions Fulfil holds for tender batches, by provider_reference."""

@@ -111,6 +111,7 @@ def _generate(source, business_date, pos_location_ids, trigger, actor, client) -
     try:
         payments = _fulfil_results(reader, reading, pos, warehouses, partial=partial)
         unsettled = settler.result()
+        reader.fill_references(unsettled, known=pos.day.signatures)
     except Exception as exc:  # any failure reading Fulfil becomes a visible failed run
         logger.exception("reconciliation: reading Fulfil failed for %s %s", source.code, business_date)
         unsettled, payments, error = [], {}, f"{type(exc).__name__}: {exc}"

@@ -249,7 +249,7 @@ FULFIL_READ_TIMEOUT = float(env("FULFIL_READ_TIMEOUT", "30"))
 FULFIL_RATE_LIMIT_PER_SECOND = float(env("FULFIL_RATE_LIMIT_PER_SECOND", "8"))
 # Reconciliation reads a day's sales on this many threads (the warehouses split into shards), all
 # under the one shared rate limit above: it hides round trips, it does not raise the request rate.
-RECONCILIATION_FULFIL_CONCURRENCY = env_int("RECONCILIATION_FULFIL_CONCURRENCY", 2)
+RECONCILIATION_FULFIL_CONCURRENCY = env_int("RECONCILIATION_FULFIL_CONCURRENCY", 4)
 FULFIL_CHANNEL_CODE = env("FULFIL_CHANNEL_CODE", "POS")
 
 # --- Sync engine -----------------------------------------------------------------------------

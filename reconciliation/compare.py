@@ -378,7 +378,9 @@ def compare_day(
     """Compare each store's till transactions with what Fulfil holds at its warehouse.
 
     `sales` are every Fulfil sale read for these stores, as Fulfil sends them: those at their
-    warehouses on the day, and those found elsewhere by channel_identifier. `blocked_ids`:
+    warehouses on the day, and those found elsewhere by channel_identifier; or, when a `Settler` has
+    already settled them page by page into `pos.signatures`, `unsettled` is what it left. Settling
+    changes `pos.signatures` (see `_settle_fast`): a PosDay is compared once. `blocked_ids`:
     transactions with an open exception.
 
     Most of a day balances sale by sale; those sales are settled by `_settle_fast` and counted into

@@ -479,8 +479,18 @@ def main(argv=None) -> int:
     if not args.reuse:
         # Build here, reconcile in a fresh process: the nightly run happens in a worker that has not
         # just created a million ORM objects (in this process the same run measured twice as long).
+        from django.db import connection
+
         started = time.monotonic()
         build(args.stores, args.per_store)
+        with connection.cursor() as cursor:
+            # A live database's day was written over hours and vacuumed as it went (autovacuum also
+            # runs on inserts); a bulk load is not, and the first read of a million fresh rows sets
+            # their hint bits: measured 10.4 s against 8.5 s on the same data read again.
+            cursor.execute(
+                "VACUUM ANALYZE integration_postransaction, integration_postransactionline, "
+                "integration_linetax, integration_tender, reconciliation_tenderbatch"
+            )
         built = round(time.monotonic() - started, 1)
         child = subprocess.run(
             [

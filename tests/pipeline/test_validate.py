@@ -68,9 +68,9 @@ def test_requeue_after_mapping_the_store_releases_the_group(db, ops_user):
     assert (group.status, group.resolution, group.open_count) == ("resolved", "auto", 0)
 
 
-def test_a_blocked_sale_still_records_what_its_lines_resolve_to(db, ops_user):
-    estate = mapped_estate()
-    txn = sale(
+def _unmapped_sale_with_a_sku_off_catalog(estate):
+    """At an unmapped store: one line in the catalog, one not."""
+    return sale(
         source=estate["source"],
         pos_location_id="loc-leeds",
         lines=(
@@ -78,6 +78,11 @@ def test_a_blocked_sale_still_records_what_its_lines_resolve_to(db, ops_user):
             ("NOT-IN-CATALOG", Decimal("1"), Decimal("5")),
         ),
     )
+
+
+def test_a_blocked_sale_still_records_what_its_lines_resolve_to(db, ops_user):
+    estate = mapped_estate()
+    txn = _unmapped_sale_with_a_sku_off_catalog(estate)
     transactions_validate()
     products = dict(txn.lines.values_list("sku", "fulfil_product_id"))
     assert products == {"TSHIRT-BLK-M": 501, "NOT-IN-CATALOG": None}
@@ -86,14 +91,7 @@ def test_a_blocked_sale_still_records_what_its_lines_resolve_to(db, ops_user):
 
 def test_the_transaction_page_shows_what_each_line_resolves_to(db, ops_client):
     estate = mapped_estate()
-    txn = sale(
-        source=estate["source"],
-        pos_location_id="loc-leeds",
-        lines=(
-            ("TSHIRT-BLK-M", Decimal("1"), Decimal("10.00")),
-            ("NOT-IN-CATALOG", Decimal("1"), Decimal("5")),
-        ),
-    )
+    txn = _unmapped_sale_with_a_sku_off_catalog(estate)
     transactions_validate()
     page = ops_client.get(f"/transactions/{txn.pk}/").content.decode()
     product = FulfilProduct.objects.get(fulfil_id=501)
